@@ -1,0 +1,29 @@
+"""The one error hierarchy of jiaoxun.
+
+Every error names the rule that was broken and the value that broke it. The web layer maps these
+classes to HTTP status codes in one place; the CLI prints the message and exits non-zero.
+"""
+
+
+class JiaoxunError(Exception):
+    """Base of every error jiaoxun raises on purpose."""
+
+
+class InvalidInput(JiaoxunError):
+    """The caller gave a value that breaks a rule (HTTP 422, CLI exit 2)."""
+
+
+class NotFound(JiaoxunError):
+    """A named thing does not exist (HTTP 404)."""
+
+
+class Conflict(JiaoxunError):
+    """The request is valid but clashes with the current state (HTTP 409)."""
+
+
+class DataSourceError(JiaoxunError):
+    """An input file is missing, unreadable or holds no usable data."""
+
+
+class OffNetwork(InvalidInput):
+    """A point lies farther from the road network than the snapping limit allows."""

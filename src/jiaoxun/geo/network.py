@@ -1,0 +1,138 @@
+"""The road network: a directed drivable graph held in compact arrays.
+
+A `RoadNetwork` is what a police car can drive on, the way a timetable is what a train can run on:
+nodes are intersections and dead ends (WGS-84 longitude/latitude), edges are directed road
+stretches between them with a length in metres, a speed in km/h, a travel time in seconds and the
+polyline they follow. Two-way roads are two edges that share one geometry, each other's `twin`.
+Everything is a NumPy array, so a network saves to and loads from one `.npz` file in milliseconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from jiaoxun.errors import DataSourceError
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+
+#: Road classes in the order of `RoadNetwork.edge_road_class` codes.
+ROAD_CLASSES = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "service",
+)
+
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True, eq=False)
+class RoadNetwork:
+    """A directed drivable road graph; see the module docstring.
+
+    Attributes
+    ----------
+    node_lon, node_lat : WGS-84 degrees of each node.
+    edge_tail, edge_head : node index where each edge starts and ends.
+    edge_length_m, edge_speed_kph, edge_travel_time_s : per edge.
+    edge_road_class : index into `ROAD_CLASSES`.
+    edge_name : index into `names`, or -1 for an unnamed road.
+    edge_twin : the edge running the other way along the same geometry, or -1 (one-way).
+    edge_osm_way : the OpenStreetMap way the edge comes from.
+    geom_start : edge `e` follows points `geom_start[e]:geom_start[e + 1]` of `geom_lon/geom_lat`.
+    """
+
+    node_lon: Floats
+    node_lat: Floats
+    edge_tail: Ints
+    edge_head: Ints
+    edge_length_m: Floats
+    edge_speed_kph: Floats
+    edge_travel_time_s: Floats
+    edge_road_class: Ints
+    edge_name: Ints
+    edge_twin: Ints
+    edge_osm_way: Ints
+    geom_start: Ints
+    geom_lon: Floats
+    geom_lat: Floats
+    names: tuple[str, ...]
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_lon)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.edge_tail)
+
+    @property
+    def road_km(self) -> float:
+        """Length of road in km, counting a two-way road once."""
+        edges = np.arange(self.n_edges)
+        once = (self.edge_twin < 0) | (edges < self.edge_twin)
+        return float(self.edge_length_m[once].sum() / 1000.0)
+
+    def edge_coords(self, edge: int) -> Floats:
+        """The polyline of one edge as an (n, 2) array of longitude, latitude."""
+        lo, hi = self.geom_start[edge], self.geom_start[edge + 1]
+        return np.column_stack([self.geom_lon[lo:hi], self.geom_lat[lo:hi]])
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) in degrees."""
+        return (
+            float(self.node_lon.min()),
+            float(self.node_lat.min()),
+            float(self.node_lon.max()),
+            float(self.node_lat.max()),
+        )
+
+
+def save_network(network: RoadNetwork, path: Path, *, key: str) -> None:
+    """Write `network` to `path` (.npz) tagged with a cache `key`."""
+    arrays: dict[str, Any] = {
+        f.name: getattr(network, f.name) for f in dataclasses.fields(network) if f.name != "names"
+    }
+    arrays["names"] = np.array(network.names, dtype=np.str_)
+    arrays["cache_key"] = np.array(key)
+    arrays["cache_format"] = np.array(CACHE_FORMAT)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as out:
+        np.savez(out, **arrays)
+    tmp.replace(path)
+
+
+def load_network(path: Path, *, key: str | None = None) -> RoadNetwork | None:
+    """Read a network saved by `save_network`; None when absent, stale or of another format."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if int(data["cache_format"]) != CACHE_FORMAT:
+                return None
+            if key is not None and str(data["cache_key"]) != key:
+                return None
+            fields = {
+                f.name: data[f.name] for f in dataclasses.fields(RoadNetwork) if f.name != "names"
+            }
+            names = tuple(str(n) for n in data["names"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataSourceError(f"network cache {path} is unreadable: {exc}") from exc
+    return RoadNetwork(**fields, names=names)

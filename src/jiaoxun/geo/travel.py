@@ -1,0 +1,292 @@
+"""Travel times on the road network: one-to-many, many-to-one, k nearest, routes.
+
+A snapped point sits part-way along an edge. Leaving it, a car drives on to the edge's head or,
+on a two-way road, turns and drives back to its tail; arriving, it comes in from either end.
+Each such end is an *anchor*: a node plus the seconds between it and the point. A search starts
+from a virtual node joined to the anchors, so that times are exact from the point itself, not
+from the nearest intersection. The searches are SciPy's Dijkstra on compressed sparse rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from jiaoxun.geo.network import Floats, Ints, RoadNetwork
+from jiaoxun.geo.snap import Snap, Snapper, Snaps
+
+
+@dataclass(frozen=True)
+class Route:
+    """The fastest way from one snapped point to another."""
+
+    travel_time_s: float
+    distance_m: float
+    edges: tuple[int, ...]
+    coords: Floats  # (n, 2) longitude, latitude
+
+
+@dataclass(frozen=True)
+class _Anchors:
+    """For each of k points, the nodes it connects to and the seconds to each (inf: none)."""
+
+    node: Ints  # (k, 2)
+    offset_s: Floats  # (k, 2)
+
+
+def _graph(tail: Ints, head: Ints, weight: Floats, n: int) -> tuple[csr_matrix, Ints]:
+    """CSR of the lightest edge between each node pair, and the edge behind each entry."""
+    order = np.lexsort((weight, head, tail))
+    tail, head, weight = tail[order], head[order], weight[order]
+    first = np.ones(len(tail), dtype=bool)
+    first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
+    graph = csr_matrix((weight[first], (tail[first], head[first])), shape=(n, n))
+    graph.sort_indices()
+    # entries came sorted by (tail, head), the CSR order: edge ids line up with graph.data
+    return graph, order[first]
+
+
+class TravelTimes:
+    """Exact road travel times between points of a `RoadNetwork`.
+
+    Parameters
+    ----------
+    network : the road network.
+    max_snap_m : points farther than this from any road are refused (`OffNetwork`).
+    """
+
+    def __init__(self, network: RoadNetwork, *, max_snap_m: float = 500.0) -> None:
+        self.network = network
+        self.snapper = Snapper(network, max_snap_m=max_snap_m)
+        n, t = network.n_nodes, network.edge_travel_time_s
+        self.forward, self.forward_edge = _graph(network.edge_tail, network.edge_head, t, n)
+        self.backward, _ = _graph(network.edge_head, network.edge_tail, t, n)
+
+    # -- snapping -----------------------------------------------------------------------------
+
+    def snap(self, lon: float, lat: float) -> Snap:
+        """Snap one WGS-84 point (degrees) to the nearest road edge."""
+        return self.snapper.snap_many(np.array([lon]), np.array([lat]))[0]
+
+    def snap_many(self, lon: Floats, lat: Floats) -> Snaps:
+        """Snap many WGS-84 points (degrees) to their nearest road edges."""
+        return self.snapper.snap_many(lon, lat)
+
+    # -- anchors ------------------------------------------------------------------------------
+
+    def _anchors(self, snaps: Snaps, *, leaving: bool) -> _Anchors:
+        net = self.network
+        e, f = snaps.edge, snaps.fraction
+        twin = net.edge_twin[e]
+        has_twin = twin >= 0
+        t_fwd = net.edge_travel_time_s[e]
+        t_back = net.edge_travel_time_s[np.maximum(twin, 0)]
+        tail, head = net.edge_tail[e], net.edge_head[e]
+        if leaving:  # drive on to the head, or turn and drive back to the tail
+            nodes = np.column_stack([head, tail])
+            offsets = np.column_stack([(1 - f) * t_fwd, np.where(has_twin, f * t_back, np.inf)])
+        else:  # come in from the tail, or from the head along the twin
+            nodes = np.column_stack([tail, head])
+            offsets = np.column_stack([f * t_fwd, np.where(has_twin, (1 - f) * t_back, np.inf)])
+        return _Anchors(node=nodes, offset_s=offsets)
+
+    def _search(
+        self, graph: csr_matrix, anchors: _Anchors, *, limit: float = np.inf, min_only: bool = False
+    ) -> tuple[Floats, Ints, Ints]:
+        """Dijkstra from k virtual nodes (one per point) joined to their anchors.
+
+        Returns times to the real nodes ((k, n), or (n,) with `min_only`), predecessors, and with
+        `min_only` the point each node is reached from.
+        """
+        n = graph.shape[0]
+        k = len(anchors.node)
+        usable = np.isfinite(anchors.offset_s)
+        counts = usable.sum(axis=1)
+        extended = csr_matrix(
+            (
+                np.concatenate([graph.data, anchors.offset_s[usable]]),
+                np.concatenate([graph.indices, anchors.node[usable]]),
+                np.concatenate([graph.indptr, graph.indptr[-1] + np.cumsum(counts)]),
+            ),
+            shape=(n + k, n + k),
+        )
+        sources = np.arange(n, n + k)
+        if min_only:
+            dist, pred, origin = dijkstra(
+                extended, indices=sources, limit=limit, min_only=True, return_predecessors=True
+            )
+            return dist[:n], pred[:n], origin[:n] - n
+        dist, pred = dijkstra(extended, indices=sources, limit=limit, return_predecessors=True)
+        return dist[:, :n], pred[:, :n], np.arange(k)
+
+    @staticmethod
+    def _through_anchors(node_times: Floats, anchors: _Anchors) -> Floats:
+        """Times to (or from) points, given times to (or from) every node."""
+        return np.asarray(
+            (node_times[..., anchors.node] + anchors.offset_s).min(axis=-1), dtype=np.float64
+        )
+
+    def _along_edge(
+        self,
+        edge: Ints | int,
+        frac_from: Floats | float,
+        to_edge: Ints | int,
+        frac_to: Floats | float,
+    ) -> Floats:
+        """Seconds between positions without leaving one road stretch, elementwise (inf: not so)."""
+        net = self.network
+        twin = net.edge_twin[edge]
+        same = edge == to_edge
+        ahead = same & (frac_to >= frac_from)
+        behind = same & (frac_to <= frac_from) & (twin >= 0)
+        t_back = net.edge_travel_time_s[np.maximum(twin, 0)]
+        return np.asarray(
+            np.minimum(
+                np.where(ahead, (frac_to - frac_from) * net.edge_travel_time_s[edge], np.inf),
+                np.where(behind, (frac_from - frac_to) * t_back, np.inf),
+            ),
+            dtype=np.float64,
+        )
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def node_times_from(self, origin: Snap) -> Floats:
+        """Seconds from `origin` to every node (one-to-all)."""
+        dist, _, _ = self._search(self.forward, self._anchors(Snaps.of([origin]), leaving=True))
+        return np.asarray(dist[0], dtype=np.float64)
+
+    def node_times_to(self, target: Snap) -> Floats:
+        """Seconds from every node to `target` (all-to-one)."""
+        dist, _, _ = self._search(self.backward, self._anchors(Snaps.of([target]), leaving=False))
+        return np.asarray(dist[0], dtype=np.float64)
+
+    def nearest_origin(self, origins: Snaps, *, limit_s: float = np.inf) -> tuple[Floats, Ints]:
+        """For every node, seconds from the nearest of `origins` and which one (-1: none).
+
+        One multi-source search: the coverage map of a fleet, or the districts of kiosks.
+        """
+        dist, _, which = self._search(
+            self.forward, self._anchors(origins, leaving=True), limit=limit_s, min_only=True
+        )
+        return dist, np.where(np.isfinite(dist), which, -1)
+
+    def times_from(self, origin: Snap, targets: Snaps) -> Floats:
+        """Seconds from `origin` to each of `targets` (one-to-many)."""
+        node_times = self.node_times_from(origin)
+        via_network = self._through_anchors(node_times, self._anchors(targets, leaving=False))
+        direct = self._along_edge(origin.edge, origin.fraction, targets.edge, targets.fraction)
+        return np.minimum(via_network, direct)
+
+    def times_to(self, target: Snap, origins: Snaps) -> Floats:
+        """Seconds from each of `origins` to `target` (many-to-one)."""
+        return self._times_to(target, origins, limit=np.inf)
+
+    def _times_to(self, target: Snap, origins: Snaps, *, limit: float) -> Floats:
+        dist, _, _ = self._search(
+            self.backward, self._anchors(Snaps.of([target]), leaving=False), limit=limit
+        )
+        via_network = self._through_anchors(dist[0], self._anchors(origins, leaving=True))
+        direct = self._along_edge(origins.edge, origins.fraction, target.edge, target.fraction)
+        return np.minimum(via_network, direct)
+
+    def nearest(
+        self, target: Snap, origins: Snaps, *, k: int, first_limit_s: float = 120.0
+    ) -> tuple[Ints, Floats]:
+        """The `k` of `origins` that reach `target` soonest, by exact road ETA, nearest first.
+
+        The search grows its radius (doubling from `first_limit_s`) until k origins fall inside
+        it, so a dense fleet is ranked after exploring only the neighbourhood of the target.
+        Returns indices into `origins` and their ETAs in seconds (fewer than k when fewer
+        origins can reach the target at all).
+        """
+        if k < 1:
+            raise ValueError(f"k(={k}) must be >= 1.")
+        k = min(k, len(origins))
+        limit = first_limit_s
+        while True:
+            eta = self._times_to(target, origins, limit=limit)
+            inside = np.flatnonzero(eta <= limit)
+            if len(inside) >= k or not np.isfinite(limit):
+                break
+            limit = limit * 4 if limit < 3600 else np.inf
+        reachable = np.flatnonzero(np.isfinite(eta))
+        best = reachable[np.argsort(eta[reachable], kind="stable")[:k]]
+        return best, eta[best]
+
+    def route(self, origin: Snap, target: Snap) -> Route:
+        """The fastest route from `origin` to `target`, with its geometry."""
+        direct = float(self._along_edge(origin.edge, origin.fraction, target.edge, target.fraction))
+        dist, pred, _ = self._search(self.forward, self._anchors(Snaps.of([origin]), leaving=True))
+        arrive = self._anchors(Snaps.of([target]), leaving=False)
+        totals = dist[0][arrive.node[0]] + arrive.offset_s[0]
+        if direct <= totals.min():
+            return self._direct_route(origin, target, direct)
+        side = int(np.argmin(totals))
+        nodes = [int(arrive.node[0, side])]
+        n = self.network.n_nodes
+        while 0 <= pred[0, nodes[-1]] < n:  # walk back until the virtual start node
+            nodes.append(int(pred[0, nodes[-1]]))
+        nodes.reverse()
+        middle = [self._edge_between(u, v) for u, v in itertools.pairwise(nodes)]
+        first = self._leg(origin, start=True, node=nodes[0])
+        last = self._leg(target, start=False, node=nodes[-1])
+        return self._assemble(first, middle, last, float(totals[side]))
+
+    # -- route geometry -----------------------------------------------------------------------
+
+    def _edge_between(self, u: int, v: int) -> int:
+        row = slice(self.forward.indptr[u], self.forward.indptr[u + 1])
+        j = row.start + int(np.searchsorted(self.forward.indices[row], v))
+        return int(self.forward_edge[j])
+
+    def _leg(self, snap: Snap, *, start: bool, node: int) -> tuple[int, float, float]:
+        """The piece of the snapped edge driven at the start or end: (edge, from, to) fractions."""
+        net = self.network
+        forward = (
+            (net.edge_head[snap.edge] == node) if start else (net.edge_tail[snap.edge] == node)
+        )
+        twin = int(net.edge_twin[snap.edge])
+        if start:
+            return (snap.edge, snap.fraction, 1.0) if forward else (twin, 1 - snap.fraction, 1.0)
+        return (snap.edge, 0.0, snap.fraction) if forward else (twin, 0.0, 1 - snap.fraction)
+
+    def _piece(self, edge: int, lo: float, hi: float) -> Floats:
+        """The polyline of `edge` between fractions `lo` and `hi` of its length."""
+        coords = self.network.edge_coords(edge)
+        seg = np.hypot(*np.diff(coords * [np.cos(np.radians(coords[0, 1])), 1.0], axis=0).T)
+        at = np.concatenate([[0.0], np.cumsum(seg)]) / max(seg.sum(), 1e-12)
+        inner = coords[(at > lo) & (at < hi)]
+        ends = [np.interp(f, at, coords[:, i]) for f in (lo, hi) for i in (0, 1)]
+        return np.vstack([[ends[0], ends[1]], inner, [ends[2], ends[3]]])
+
+    def _direct_route(self, origin: Snap, target: Snap, seconds: float) -> Route:
+        if target.fraction >= origin.fraction:
+            edge, lo, hi = origin.edge, origin.fraction, target.fraction
+        else:
+            edge, lo, hi = (
+                int(self.network.edge_twin[origin.edge]),
+                1 - origin.fraction,
+                1 - target.fraction,
+            )
+        length = (hi - lo) * self.network.edge_length_m[edge]
+        return Route(seconds, float(length), (edge,), self._piece(edge, lo, hi))
+
+    def _assemble(
+        self,
+        first: tuple[int, float, float],
+        middle: list[int],
+        last: tuple[int, float, float],
+        seconds: float,
+    ) -> Route:
+        length_m = self.network.edge_length_m
+        pieces = [first] + [(e, 0.0, 1.0) for e in middle] + [last]
+        coords = np.vstack([self._piece(e, lo, hi) for e, lo, hi in pieces])
+        keep = np.ones(len(coords), dtype=bool)
+        keep[1:] = np.any(np.diff(coords, axis=0) != 0, axis=1)
+        distance = sum((hi - lo) * length_m[e] for e, lo, hi in pieces)
+        edges = tuple(e for e, lo, hi in pieces if hi > lo)
+        return Route(seconds, float(distance), edges, coords[keep])
