@@ -91,8 +91,11 @@ class Snapper:
         )
         self.tree = shapely.STRtree(self.lines)
 
-    def snap_many(self, lon: Floats, lat: Floats) -> Snaps:
-        """Snap points; raise `OffNetwork` naming the first point beyond `max_snap_m`."""
+    def snap_many(self, lon: Floats, lat: Floats, *, strict: bool = True) -> Snaps:
+        """Snap points; raise `OffNetwork` naming the first point beyond `max_snap_m`.
+
+        With `strict` off, far points are snapped all the same: check `distance_m`.
+        """
         lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
         lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
         if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
@@ -105,7 +108,7 @@ class Snapper:
         order = np.argsort(which_point, kind="stable")
         which_line, distance = which_line[order], distance[order]
         far = np.flatnonzero(distance > self.max_snap_m)
-        if len(far):
+        if strict and len(far):
             i = int(far[0])
             raise OffNetwork(
                 f"point ({lon[i]:.6f}, {lat[i]:.6f}) is {distance[i]:.0f} m from the nearest road;"

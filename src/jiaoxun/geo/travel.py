@@ -72,9 +72,9 @@ class TravelTimes:
         """Snap one WGS-84 point (degrees) to the nearest road edge."""
         return self.snapper.snap_many(np.array([lon]), np.array([lat]))[0]
 
-    def snap_many(self, lon: Floats, lat: Floats) -> Snaps:
-        """Snap many WGS-84 points (degrees) to their nearest road edges."""
-        return self.snapper.snap_many(lon, lat)
+    def snap_many(self, lon: Floats, lat: Floats, *, strict: bool = True) -> Snaps:
+        """Snap many WGS-84 points (degrees) to their nearest road edges (see `Snapper`)."""
+        return self.snapper.snap_many(lon, lat, strict=strict)
 
     # -- anchors ------------------------------------------------------------------------------
 
@@ -164,14 +164,20 @@ class TravelTimes:
         dist, _, _ = self._search(self.backward, self._anchors(Snaps.of([target]), leaving=False))
         return np.asarray(dist[0], dtype=np.float64)
 
-    def nearest_origin(self, origins: Snaps, *, limit_s: float = np.inf) -> tuple[Floats, Ints]:
+    def nearest_origin(
+        self, origins: Snaps, *, limit_s: float = np.inf, start_offset_s: Floats | None = None
+    ) -> tuple[Floats, Ints]:
         """For every node, seconds from the nearest of `origins` and which one (-1: none).
 
         One multi-source search: the coverage map of a fleet, or the districts of kiosks.
+        `start_offset_s` (>= 0, one per origin) is added to every time from that origin, as if
+        it started that many seconds late; the times returned include it.
         """
-        dist, _, which = self._search(
-            self.forward, self._anchors(origins, leaving=True), limit=limit_s, min_only=True
-        )
+        anchors = self._anchors(origins, leaving=True)
+        if start_offset_s is not None:
+            late = np.asarray(start_offset_s, dtype=np.float64)[:, np.newaxis]
+            anchors = _Anchors(node=anchors.node, offset_s=anchors.offset_s + late)
+        dist, _, which = self._search(self.forward, anchors, limit=limit_s, min_only=True)
         return dist, np.where(np.isfinite(dist), which, -1)
 
     def times_from(self, origin: Snap, targets: Snaps) -> Floats:

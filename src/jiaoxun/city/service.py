@@ -1,0 +1,286 @@
+"""Use cases of the city layout: build, describe, export, import. Services flush, never commit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import shapely
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from jiaoxun.city.generate import CityLayout, KioskSite, layout_city
+from jiaoxun.city.models import City, Kiosk, PatrolLine, PatrolPoint, PlaceKind, Zone
+from jiaoxun.city.schemas import (
+    CityInfo,
+    KioskProps,
+    PatrolLineProps,
+    PatrolPointProps,
+    ZoneProps,
+    parse_layout,
+)
+from jiaoxun.errors import InvalidInput
+from jiaoxun.geo.osm import network_from_pbf
+from jiaoxun.geo.places import places_from_pbf
+from jiaoxun.geo.travel import TravelTimes
+from jiaoxun.settings import Settings
+from jiaoxun.units.models import Unit
+
+DEMO_NAME = "demo city (central Harbin, OpenStreetMap)"
+
+
+def travel_times_for(settings: Settings, pbf: Path) -> TravelTimes:
+    """The road network of `pbf` (cached on disk) ready for travel-time queries."""
+    network = network_from_pbf(pbf, speeds_kph=settings.speeds_kph, cache_dir=settings.cache_dir)
+    return TravelTimes(network, max_snap_m=settings.max_snap_m)
+
+
+def current_city(session: Session) -> City | None:
+    return session.scalars(select(City).order_by(City.id.desc()).limit(1)).first()
+
+
+def city_pbf(session: Session, settings: Settings) -> Path:
+    """The extract of the city in the database, or the default (demo) extract."""
+    city = current_city(session)
+    return Path(city.source_pbf) if city else settings.default_pbf
+
+
+def clear_layout(session: Session) -> None:
+    """Delete the city layout and its units (a city is rebuilt whole)."""
+    for table in (Unit, PatrolPoint, PatrolLine, Kiosk, Zone, City):
+        session.execute(delete(table))
+
+
+def _geojson(geometry: shapely.Geometry) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(shapely.to_geojson(shapely.set_precision(geometry, 1e-7)))
+    return data
+
+
+def save_layout(session: Session, *, name: str, pbf: Path, layout: CityLayout) -> City:
+    """Replace the stored city with `layout` built on the extract `pbf`."""
+    clear_layout(session)
+    city = City(name=name, source_pbf=str(pbf), built_at=datetime.now(UTC))
+    session.add(city)
+    zones = []
+    for i, (site, stats) in enumerate(
+        zip(layout.kiosks, layout.districting.zone_stats, strict=True)
+    ):
+        zone = Zone(
+            code=f"Z{i + 1:02d}",
+            name=site.name.removesuffix("警务室") + "警务区",
+            polygon=_geojson(layout.districting.polygons[i]),
+            road_length_m=stats.road_length_m,
+            area_m2=stats.area_m2,
+            max_travel_time_s=stats.max_travel_time_s,
+            mean_travel_time_s=stats.mean_travel_time_s,
+        )
+        zone.kiosk = Kiosk(name=site.name, lon=site.lon, lat=site.lat, landmark=site.landmark)
+        zones.append(zone)
+    session.add_all(zones)
+    session.flush()
+    session.add_all(Unit(call_sign=sign, zone_id=zones[z].id) for sign, z in layout.units)
+    session.add_all(
+        PatrolLine(
+            name=line.name,
+            zone_id=zones[line.zone].id,
+            geometry={"type": "LineString", "coordinates": [list(c) for c in line.coords]},
+            edges=list(line.edges),
+            length_m=line.length_m,
+        )
+        for line in layout.patrol_lines
+    )
+    session.add_all(
+        PatrolPoint(
+            name=p.name,
+            kind=PlaceKind(p.kind),
+            zone_id=zones[p.zone].id,
+            lon=p.lon,
+            lat=p.lat,
+            radius_m=p.radius_m,
+            dwell_min=p.dwell_min,
+            visits_per_shift=p.visits_per_shift,
+        )
+        for p in layout.patrol_points
+    )
+    session.flush()
+    return city
+
+
+def build_city(
+    session: Session,
+    settings: Settings,
+    *,
+    pbf: Path | None = None,
+    kiosks: list[KioskSite] | None = None,
+    step: Callable[[str], None] = lambda _: None,
+) -> City:
+    """Build the city from an extract (the demo city by default): roads, layout, units."""
+    source = pbf or settings.default_pbf
+    step("reading the road network")
+    travel_times = travel_times_for(settings, source)
+    step("finding places")
+    places = places_from_pbf(source)
+    step("laying out kiosks, zones, patrol lines and points")
+    layout = layout_city(travel_times, places, kiosks=kiosks)
+    step("saving")
+    name = DEMO_NAME if pbf is None else source.stem.removesuffix(".osm")
+    return save_layout(session, name=name, pbf=source.resolve(), layout=layout)
+
+
+def _count(session: Session, table: type[Any]) -> int:
+    return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def city_info(session: Session, travel_times: TravelTimes) -> CityInfo:
+    """The size of the stored city and of its road network."""
+    city = current_city(session)
+    network = travel_times.network
+    return CityInfo(
+        name=city.name if city else "",
+        source_pbf=city.source_pbf if city else "",
+        kiosks=_count(session, Kiosk),
+        zones=_count(session, Zone),
+        units=_count(session, Unit),
+        patrol_lines=_count(session, PatrolLine),
+        patrol_points=_count(session, PatrolPoint),
+        road_nodes=network.n_nodes,
+        road_edges=network.n_edges,
+        road_km=round(network.road_km, 3),
+    )
+
+
+def _feature(geometry: dict[str, Any], **properties: Any) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": geometry, "properties": properties}
+
+
+def export_layout(session: Session) -> dict[str, Any]:
+    """The stored layout as one GeoJSON FeatureCollection (WGS-84), layer in each feature."""
+    code = {z.id: z.code for z in session.scalars(select(Zone))}
+    units: dict[int, list[str]] = {}
+    for unit in session.scalars(select(Unit).order_by(Unit.call_sign)):
+        if unit.zone_id is not None:
+            units.setdefault(unit.zone_id, []).append(unit.call_sign)
+    features = [
+        _feature(
+            z.polygon,
+            layer="zone",
+            code=z.code,
+            name=z.name,
+            road_length_m=z.road_length_m,
+            area_m2=z.area_m2,
+            max_travel_time_s=z.max_travel_time_s,
+            mean_travel_time_s=z.mean_travel_time_s,
+            units=units.get(z.id, []),
+        )
+        for z in session.scalars(select(Zone).order_by(Zone.code))
+    ]
+    features += [
+        _feature(
+            {"type": "Point", "coordinates": [k.lon, k.lat]},
+            layer="kiosk",
+            name=k.name,
+            zone=code.get(k.zone_id or -1, ""),
+            landmark=k.landmark,
+        )
+        for k in session.scalars(select(Kiosk).order_by(Kiosk.id))
+    ]
+    features += [
+        _feature(
+            line.geometry,
+            layer="patrol_line",
+            name=line.name,
+            zone=code[line.zone_id],
+            length_m=line.length_m,
+            edges=line.edges,
+        )
+        for line in session.scalars(select(PatrolLine).order_by(PatrolLine.id))
+    ]
+    features += [
+        _feature(
+            {"type": "Point", "coordinates": [p.lon, p.lat]},
+            layer="patrol_point",
+            name=p.name,
+            kind=p.kind.value,
+            zone=code[p.zone_id],
+            radius_m=p.radius_m,
+            dwell_min=p.dwell_min,
+            visits_per_shift=p.visits_per_shift,
+        )
+        for p in session.scalars(select(PatrolPoint).order_by(PatrolPoint.id))
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def import_layout(session: Session, data: Any, *, name: str, pbf: Path) -> City:
+    """Replace the stored layout with one exported by `export_layout`."""
+    collection = parse_layout(data)
+    clear_layout(session)
+    city = City(name=name, source_pbf=str(pbf), built_at=datetime.now(UTC))
+    session.add(city)
+    zones: dict[str, Zone] = {}
+    for f in collection.features:
+        if isinstance(z := f.properties, ZoneProps):
+            zones[z.code] = Zone(
+                code=z.code,
+                name=z.name,
+                polygon=f.geometry.model_dump(),
+                road_length_m=z.road_length_m,
+                area_m2=z.area_m2,
+                max_travel_time_s=z.max_travel_time_s,
+                mean_travel_time_s=z.mean_travel_time_s,
+            )
+    session.add_all(zones.values())
+    session.flush()
+
+    def zone_id(code: str, what: str) -> int:
+        if code not in zones:
+            raise InvalidInput(f"{what} names zone {code!r}, which the file does not define")
+        return zones[code].id
+
+    for f in collection.features:
+        p = f.properties
+        if isinstance(p, ZoneProps):
+            session.add_all(Unit(call_sign=sign, zone_id=zones[p.code].id) for sign in p.units)
+            continue
+        if isinstance(p, KioskProps | PatrolPointProps) and f.geometry.type != "Point":
+            raise InvalidInput(f"{p.layer} {p.name!r} must be a Point, got {f.geometry.type}")
+        if isinstance(p, KioskProps):
+            lon, lat = f.geometry.coordinates[:2]
+            session.add(
+                Kiosk(
+                    name=p.name,
+                    lon=lon,
+                    lat=lat,
+                    landmark=p.landmark,
+                    zone_id=zone_id(p.zone, f"kiosk {p.name!r}") if p.zone else None,
+                )
+            )
+        elif isinstance(p, PatrolLineProps):
+            session.add(
+                PatrolLine(
+                    name=p.name,
+                    zone_id=zone_id(p.zone, f"patrol line {p.name!r}"),
+                    geometry=f.geometry.model_dump(),
+                    edges=p.edges,
+                    length_m=p.length_m,
+                )
+            )
+        else:
+            lon, lat = f.geometry.coordinates[:2]
+            session.add(
+                PatrolPoint(
+                    name=p.name,
+                    kind=p.kind,
+                    lon=lon,
+                    lat=lat,
+                    radius_m=p.radius_m,
+                    zone_id=zone_id(p.zone, f"patrol point {p.name!r}"),
+                    dwell_min=p.dwell_min,
+                    visits_per_shift=p.visits_per_shift,
+                )
+            )
+    session.flush()
+    return city

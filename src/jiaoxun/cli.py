@@ -1,0 +1,160 @@
+"""The ``jiaoxun`` command: thin — parse, call a service, shape the reply."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from jiaoxun.city import service as city_service
+from jiaoxun.city.schemas import read_kiosks
+from jiaoxun.db import make_engine, migrate, transaction
+from jiaoxun.errors import InvalidInput, JiaoxunError
+from jiaoxun.settings import Settings
+
+app = typer.Typer(help="交巡 jiaoxun: the command center of a merged traffic-and-patrol police.")
+city_app = typer.Typer(help="Build and inspect the city: roads, kiosks, zones, patrol plan.")
+app.add_typer(city_app, name="city")
+out = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def command_session() -> Iterator[tuple[Settings, Session]]:
+    """Settings and one transaction for the whole command; errors become a message and exit."""
+    try:
+        settings = Settings()
+        engine = make_engine(settings.database)
+        migrate(engine)
+        with transaction(engine) as session:
+            yield settings, session
+    except JiaoxunError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from exc
+
+
+def parse_point(text: str, *, option: str) -> tuple[float, float]:
+    """ "LON,LAT" in degrees."""
+    parts = text.split(",")
+    try:
+        lon, lat = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidInput(f"{option} must be LON,LAT in degrees, got {text!r}") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidInput(f"{option} {text!r} is outside lon -180..180, lat -90..90")
+    return lon, lat
+
+
+@city_app.command("build")
+def city_build(
+    pbf: Annotated[
+        Path | None, typer.Argument(help="OpenStreetMap .osm.pbf (default: demo)")
+    ] = None,
+    kiosks: Annotated[
+        Path | None, typer.Option(help="kiosk sites: GeoJSON points or CSV name,lon,lat[,datum]")
+    ] = None,
+) -> None:
+    """Build a city: road network, kiosks, zones, units, patrol lines and points."""
+    with command_session() as (settings, session):
+        sites = read_kiosks(kiosks) if kiosks else None
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("starting", total=None)
+            city = city_service.build_city(
+                session,
+                settings,
+                pbf=pbf,
+                kiosks=sites,
+                step=lambda what: progress.update(task, description=what),
+            )
+        info = city_service.city_info(
+            session, city_service.travel_times_for(settings, Path(city.source_pbf))
+        )
+    out.print(
+        f"built [bold]{info.name}[/]: {info.kiosks} kiosks, {info.zones} zones, "
+        f"{info.units} units, {info.patrol_lines} patrol lines, {info.patrol_points} "
+        f"patrol points on {info.road_km:.0f} km of road"
+    )
+
+
+@city_app.command("info")
+def city_info(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Size of the city: kiosks, zones, units, patrol plan, road network."""
+    with command_session() as (settings, session):
+        pbf = city_service.city_pbf(session, settings)
+        info = city_service.city_info(session, city_service.travel_times_for(settings, pbf))
+    if as_json:
+        out.print_json(info.model_dump_json())
+        return
+    table = Table(title=info.name or "no city built yet", show_header=False)
+    for key, value in info.model_dump().items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@city_app.command("export")
+def city_export(
+    geojson: Annotated[Path, typer.Option(help="file to write the GeoJSON FeatureCollection to")],
+) -> None:
+    """Write zones, kiosks, patrol lines and points as one GeoJSON file (WGS-84)."""
+    with command_session() as (_, session):
+        data = city_service.export_layout(session)
+    geojson.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out.print(f"wrote {len(data['features'])} features to {geojson}")
+
+
+@city_app.command("import")
+def city_import(
+    geojson: Annotated[Path, typer.Option(help="GeoJSON written by `city export`")],
+    pbf: Annotated[Path | None, typer.Option(help="the extract the layout belongs to")] = None,
+) -> None:
+    """Replace the stored city layout with one from a GeoJSON file."""
+    with command_session() as (settings, session):
+        try:
+            data = json.loads(geojson.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InvalidInput(f"{geojson} is not a readable JSON file: {exc}") from exc
+        source = pbf or city_service.city_pbf(session, settings)
+        city_service.import_layout(session, data, name=geojson.stem, pbf=source)
+    out.print(f"imported {len(data['features'])} features from {geojson}")
+
+
+@app.command("eta")
+def eta(
+    from_: Annotated[str, typer.Option("--from", help="origin LON,LAT (WGS-84)")],
+    to: Annotated[str, typer.Option("--to", help="destination LON,LAT (WGS-84)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Road travel time, distance and route between two points."""
+    with command_session() as (settings, session):
+        origin, target = parse_point(from_, option="--from"), parse_point(to, option="--to")
+        travel_times = city_service.travel_times_for(
+            settings, city_service.city_pbf(session, settings)
+        )
+        route = travel_times.route(travel_times.snap(*origin), travel_times.snap(*target))
+    reply = {
+        "travel_time_s": round(route.travel_time_s, 1),
+        "distance_m": round(route.distance_m, 1),
+        "route": {"type": "LineString", "coordinates": route.coords.round(7).tolist()},
+    }
+    if as_json:
+        out.print_json(json.dumps(reply))
+        return
+    minutes, seconds = divmod(route.travel_time_s, 60)
+    out.print(
+        f"{int(minutes)} min {seconds:.0f} s by road, {route.distance_m / 1000:.2f} km, "
+        f"{len(route.coords)} route points"
+    )

@@ -1,0 +1,40 @@
+"""The one `Settings` object, read from ``JIAOXUN_*`` environment variables when built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jiaoxun.data import DEMO_PBF
+
+
+class Settings(BaseSettings):
+    """Configuration of one jiaoxun installation; built at start-up and passed in."""
+
+    model_config = SettingsConfigDict(env_prefix="JIAOXUN_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    #: SQLAlchemy URL; by default an SQLite file in `data_dir`.
+    database_url: str = ""
+    #: the city's OpenStreetMap extract when the database names none (the demo city).
+    default_pbf: Path = DEMO_PBF
+    #: where network caches go when the extract's own folder is read-only.
+    cache_dir: Path | None = None
+    #: speed by road class in km/h for roads without maxspeed, over the built-in table.
+    speeds_kph: dict[str, float] = Field(default_factory=dict)
+    #: points farther than this from a road are refused.
+    max_snap_m: float = 500.0
+
+    @field_validator("max_snap_m")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError(f"max_snap_m must be > 0 m, got {value}")
+        return value
+
+    @property
+    def database(self) -> str:
+        """The database URL in force."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'jiaoxun.db'}"
