@@ -217,6 +217,13 @@ def export_layout(session: Session) -> dict[str, Any]:
 def import_layout(session: Session, data: Any, *, name: str, pbf: Path) -> City:
     """Replace the stored layout with one exported by `export_layout`."""
     collection = parse_layout(data)
+    codes = {f.properties.code for f in collection.features if isinstance(f.properties, ZoneProps)}
+    for f in collection.features:
+        p = f.properties
+        if not isinstance(p, ZoneProps) and p.zone and p.zone not in codes:
+            raise InvalidInput(f"{p.layer} {p.name!r} names zone {p.zone!r}, which the file lacks")
+        if isinstance(p, KioskProps | PatrolPointProps) and f.geometry.type != "Point":
+            raise InvalidInput(f"{p.layer} {p.name!r} must be a Point, got {f.geometry.type}")
     clear_layout(session)
     city = City(name=name, source_pbf=str(pbf), built_at=datetime.now(UTC))
     session.add(city)
@@ -235,18 +242,11 @@ def import_layout(session: Session, data: Any, *, name: str, pbf: Path) -> City:
     session.add_all(zones.values())
     session.flush()
 
-    def zone_id(code: str, what: str) -> int:
-        if code not in zones:
-            raise InvalidInput(f"{what} names zone {code!r}, which the file does not define")
-        return zones[code].id
-
     for f in collection.features:
         p = f.properties
         if isinstance(p, ZoneProps):
             session.add_all(Unit(call_sign=sign, zone_id=zones[p.code].id) for sign in p.units)
             continue
-        if isinstance(p, KioskProps | PatrolPointProps) and f.geometry.type != "Point":
-            raise InvalidInput(f"{p.layer} {p.name!r} must be a Point, got {f.geometry.type}")
         if isinstance(p, KioskProps):
             lon, lat = f.geometry.coordinates[:2]
             session.add(
@@ -255,14 +255,14 @@ def import_layout(session: Session, data: Any, *, name: str, pbf: Path) -> City:
                     lon=lon,
                     lat=lat,
                     landmark=p.landmark,
-                    zone_id=zone_id(p.zone, f"kiosk {p.name!r}") if p.zone else None,
+                    zone_id=zones[p.zone].id if p.zone else None,
                 )
             )
         elif isinstance(p, PatrolLineProps):
             session.add(
                 PatrolLine(
                     name=p.name,
-                    zone_id=zone_id(p.zone, f"patrol line {p.name!r}"),
+                    zone_id=zones[p.zone].id,
                     geometry=f.geometry.model_dump(),
                     edges=p.edges,
                     length_m=p.length_m,
@@ -277,7 +277,7 @@ def import_layout(session: Session, data: Any, *, name: str, pbf: Path) -> City:
                     lon=lon,
                     lat=lat,
                     radius_m=p.radius_m,
-                    zone_id=zone_id(p.zone, f"patrol point {p.name!r}"),
+                    zone_id=zones[p.zone].id,
                     dwell_min=p.dwell_min,
                     visits_per_shift=p.visits_per_shift,
                 )
