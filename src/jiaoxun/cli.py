@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
 from jiaoxun.city import service as city_service
+from jiaoxun.city.drawing import draw_city
 from jiaoxun.city.schemas import read_kiosks
 from jiaoxun.db import make_engine, migrate, transaction
 from jiaoxun.errors import InvalidInput, JiaoxunError
@@ -33,11 +36,17 @@ def command_session() -> Iterator[tuple[Settings, Session]]:
     try:
         settings = Settings()
         engine = make_engine(settings.database)
-        migrate(engine)
-        with transaction(engine) as session:
-            yield settings, session
+        try:
+            migrate(engine)
+            with transaction(engine) as session:
+                yield settings, session
+        finally:
+            engine.dispose()
+    except ValidationError as exc:
+        err.print(f"[bold red]error:[/] settings: {escape(str(exc))}")
+        raise typer.Exit(2) from exc
     except JiaoxunError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from exc
 
 
@@ -114,6 +123,20 @@ def city_export(
         data = city_service.export_layout(session)
     geojson.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     out.print(f"wrote {len(data['features'])} features to {geojson}")
+
+
+@city_app.command("map")
+def city_map(png: Annotated[Path, typer.Option(help="PNG file to draw the city map in")]) -> None:
+    """Draw roads, zones, kiosks, patrol lines and points as a PNG map."""
+    with command_session() as (settings, session):
+        layout = city_service.export_layout(session)
+        city = city_service.current_city(session)
+        title = city.name if city else "roads only"
+        travel_times = city_service.travel_times_for(
+            settings, city_service.city_pbf(session, settings)
+        )
+    draw_city(travel_times.network, layout, png, title=title)
+    out.print(f"drew {png}")
 
 
 @city_app.command("import")

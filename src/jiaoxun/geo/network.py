@@ -17,8 +17,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from jiaoxun.errors import DataSourceError
-
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 
@@ -120,7 +118,8 @@ def save_network(network: RoadNetwork, path: Path, *, key: str) -> None:
 
 
 def load_network(path: Path, *, key: str | None = None) -> RoadNetwork | None:
-    """Read a network saved by `save_network`; None when absent, stale or of another format."""
+    """Read a network saved by `save_network`; None when absent, stale, damaged or of another
+    format (a cache is only ever rebuilt, never trusted)."""
     if not path.is_file():
         return None
     try:
@@ -133,6 +132,6 @@ def load_network(path: Path, *, key: str | None = None) -> RoadNetwork | None:
                 f.name: data[f.name] for f in dataclasses.fields(RoadNetwork) if f.name != "names"
             }
             names = tuple(str(n) for n in data["names"])
-    except (OSError, KeyError, ValueError) as exc:
-        raise DataSourceError(f"network cache {path} is unreadable: {exc}") from exc
+    except (OSError, KeyError, ValueError, EOFError):
+        return None
     return RoadNetwork(**fields, names=names)

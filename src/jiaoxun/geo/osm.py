@@ -203,6 +203,11 @@ def _largest_strong_component(network: RoadNetwork) -> RoadNetwork:
     _, labels = connected_components(adjacency, directed=True, connection="strong")
     keep_node = labels == np.bincount(labels).argmax()
     keep_edge = keep_node[network.edge_tail] & keep_node[network.edge_head]
+    if not keep_edge.any():
+        raise DataSourceError(
+            "the extract has no drivable roads a car can both enter and leave"
+            " (only one-way streets that form no loop)"
+        )
     new_node = np.cumsum(keep_node) - 1
     new_edge = np.cumsum(keep_edge) - 1
     old_twin = network.edge_twin[keep_edge]
@@ -273,7 +278,9 @@ def _cache_key(path: Path, speeds_kph: Mapping[str, float]) -> str:
 
 def _cache_path(path: Path, cache_dir: Path | None) -> Path:
     name = path.name + ".jiaoxun-cache.npz"
-    if cache_dir is None and os.access(path.parent, os.W_OK):
+    # root may write anywhere: honour the folder's write bits too
+    writable = os.access(path.parent, os.W_OK) and path.parent.stat().st_mode & 0o222
+    if cache_dir is None and writable:
         return path.with_name(name)
     if cache_dir is None:
         cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jiaoxun"

@@ -86,12 +86,15 @@ class TravelTimes:
         t_fwd = net.edge_travel_time_s[e]
         t_back = net.edge_travel_time_s[np.maximum(twin, 0)]
         tail, head = net.edge_tail[e], net.edge_head[e]
+        # a point at the end of a one-way edge is at that node, whichever way the edge runs
         if leaving:  # drive on to the head, or turn and drive back to the tail
             nodes = np.column_stack([head, tail])
-            offsets = np.column_stack([(1 - f) * t_fwd, np.where(has_twin, f * t_back, np.inf)])
+            back = np.where(has_twin, f * t_back, np.where(f == 0, 0.0, np.inf))
+            offsets = np.column_stack([(1 - f) * t_fwd, back])
         else:  # come in from the tail, or from the head along the twin
             nodes = np.column_stack([tail, head])
-            offsets = np.column_stack([f * t_fwd, np.where(has_twin, (1 - f) * t_back, np.inf)])
+            back = np.where(has_twin, (1 - f) * t_back, np.where(f == 1, 0.0, np.inf))
+            offsets = np.column_stack([f * t_fwd, back])
         return _Anchors(node=nodes, offset_s=offsets)
 
     def _search(
@@ -204,8 +207,8 @@ class TravelTimes:
     ) -> tuple[Ints, Floats]:
         """The `k` of `origins` that reach `target` soonest, by exact road ETA, nearest first.
 
-        The search grows its radius (doubling from `first_limit_s`) until k origins fall inside
-        it, so a dense fleet is ranked after exploring only the neighbourhood of the target.
+        The search radius starts at `first_limit_s` and grows fourfold until k origins fall
+        inside it, so a dense fleet is ranked after exploring only the target's neighbourhood.
         Returns indices into `origins` and their ETAs in seconds (fewer than k when fewer
         origins can reach the target at all).
         """
@@ -256,6 +259,8 @@ class TravelTimes:
             (net.edge_head[snap.edge] == node) if start else (net.edge_tail[snap.edge] == node)
         )
         twin = int(net.edge_twin[snap.edge])
+        if not forward and twin < 0:  # at the end of a one-way edge: nothing of it is driven
+            return (snap.edge, snap.fraction, snap.fraction)
         if start:
             return (snap.edge, snap.fraction, 1.0) if forward else (twin, 1 - snap.fraction, 1.0)
         return (snap.edge, 0.0, snap.fraction) if forward else (twin, 0.0, 1 - snap.fraction)

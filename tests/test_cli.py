@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import osmium
+import pytest
+from typer.testing import CliRunner
+
+from jiaoxun.cli import app
+
+
+@pytest.fixture
+def run(tmp_path: Path, database_url: str, cache_dir: Path):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    env = {"JIAOXUN_DATABASE_URL": database_url, "JIAOXUN_CACHE_DIR": str(cache_dir)}
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), env=env)
+
+    return invoke
+
+
+@pytest.fixture(scope="module")
+def built_demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'demo.db'}"
+    env = {"JIAOXUN_DATABASE_URL": url}
+    result = CliRunner().invoke(app, ["city", "build"], env=env)
+    assert result.exit_code == 0, result.output
+    return env
+
+
+def test_city_build_and_info_json(run) -> None:  # type: ignore[no-untyped-def]
+    built = run("city", "build")
+    assert built.exit_code == 0, built.output
+    said = " ".join(built.output.split())
+    assert "9 kiosks, 9 zones, 27 units, 78 patrol lines, 60 patrol points" in said
+    info = json.loads(run("city", "info", "--json").output)
+    assert {k: info[k] for k in ("kiosks", "zones", "units", "patrol_lines", "patrol_points")} == {
+        "kiosks": 9,
+        "zones": 9,
+        "units": 27,
+        "patrol_lines": 78,
+        "patrol_points": 60,
+    }
+    assert info["road_nodes"] > 4000
+    assert info["road_edges"] > info["road_nodes"]
+    assert 500 < info["road_km"] < 1500
+
+
+def test_city_export_writes_geojson(built_demo: dict[str, str], tmp_path: Path) -> None:
+    target = tmp_path / "city.geojson"
+    result = CliRunner().invoke(app, ["city", "export", "--geojson", str(target)], env=built_demo)
+    assert result.exit_code == 0, result.output
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["type"] == "FeatureCollection"
+    assert len(data["features"]) == 9 + 9 + 78 + 60
+
+
+def test_eta_json(built_demo: dict[str, str]) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["eta", "--from", "126.6300,45.7500", "--to", "126.6800,45.7200", "--json"],
+        env=built_demo,
+    )
+    assert result.exit_code == 0, result.output
+    reply = json.loads(result.output)
+    assert 120 < reply["travel_time_s"] < 1200
+    assert 4000 < reply["distance_m"] < 12000
+    coords = reply["route"]["coordinates"]
+    assert coords[0] == pytest.approx([126.63, 45.75], abs=0.002)
+    assert coords[-1] == pytest.approx([126.68, 45.72], abs=0.002)
+
+
+def _write_pbf(path: Path, highway: str) -> Path:
+    with osmium.SimpleWriter(str(path)) as writer:
+        for i in range(3):
+            writer.add_node(osmium.osm.mutable.Node(id=i + 1, location=(126.6 + i * 0.001, 45.7)))
+        writer.add_way(osmium.osm.mutable.Way(id=1, nodes=[1, 2, 3], tags={"highway": highway}))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.osm.pbf", "does not exist"),
+        (
+            lambda d: (d / "t.osm.pbf", (d / "t.osm.pbf").write_text("hello"))[0],
+            "not an OpenStreetMap PBF",
+        ),
+        (lambda d: _write_pbf(d / "foot.osm.pbf", "footway"), "no drivable roads"),
+    ],
+    ids=["missing", "not-a-pbf", "no-roads"],
+)
+def test_city_build_refuses_bad_extracts(run, tmp_path: Path, make, message: str) -> None:  # type: ignore[no-untyped-def]
+    result = run("city", "build", str(make(tmp_path)))
+    assert result.exit_code != 0
+    assert message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("none.geojson", '{"type": "FeatureCollection", "features": []}', "at least 1 kiosk"),
+        ("none.csv", "name,lon,lat\n", "at least 1 kiosk"),
+        ("bad.csv", "name,lon,lat\nA,126.6,north\n", "kiosk 1 in bad.csv: lat"),
+        ("far.csv", "name,lon,lat\nA,126.6,95\n", "kiosk 1 in far.csv: lat"),
+        (
+            "bad.geojson",
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+            '"geometry": {"type": "Point", "coordinates": [126.6]}, "properties": {"name": "A"}}]}',
+            "Point [lon, lat]",
+        ),
+        ("broken.geojson", "{not json", "not valid JSON"),
+    ],
+)
+def test_city_build_refuses_bad_kiosk_files(
+    run, tmp_path: Path, name: str, content: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = run("city", "build", "--kiosks", str(path))
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_city_build_with_kiosks_in_gcj02(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "kiosks.csv"
+    path.write_text(
+        "name,lon,lat,datum\n东站,126.6952,45.7446,gcj02\n西站,126.6152,45.7476,gcj02\n"
+    )
+    result = run("city", "build", "--kiosks", str(path))
+    assert result.exit_code == 0, result.output
+    info = json.loads(run("city", "info", "--json").output)
+    assert (info["kiosks"], info["zones"], info["units"]) == (2, 2, 6)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "126.63;45.75", "--to", "126.68,45.72"], "--from must be LON,LAT"),
+        (["--from", "126.63,45.75", "--to", "126.68,99"], "outside lon -180..180"),
+        (["--from", "116.40,39.90", "--to", "126.68,45.72"], "from the nearest road"),
+    ],
+    ids=["malformed", "out-of-range", "off-network"],
+)
+def test_eta_refuses_bad_points(built_demo: dict[str, str], args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["eta", *args], env=built_demo)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_bad_setting_is_named(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["city", "info"], env={"JIAOXUN_MAX_SNAP_M": "-3", "JIAOXUN_DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 2
+    assert "max_snap_m must be > 0 m, got -3" in " ".join(result.output.split())
