@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     speeds_kph: dict[str, float] = Field(default_factory=dict)
     #: points farther than this from a road are refused.
     max_snap_m: float = 500.0
+    #: networks with at most this many nodes keep a node-to-node travel-time table (n² × 4
+    #: bytes: 95 MB for the demo city), which turns searches into lookups; 0 turns it off.
+    table_max_nodes: int = 6000
 
     @field_validator("max_snap_m")
     @classmethod

@@ -185,9 +185,13 @@ def town(tmp_path_factory: pytest.TempPathFactory, plan: TownPlan) -> RoadNetwor
     return network_from_pbf(write_pbf_file(pbf, plan.nodes, plan.ways), cache=False)
 
 
-@pytest.fixture(scope="session")
-def town_times(town: RoadNetwork) -> TravelTimes:
-    return TravelTimes(town, max_snap_m=100.0)
+@pytest.fixture(scope="session", params=["search", "table"])
+def town_times(town: RoadNetwork, request: pytest.FixtureRequest) -> TravelTimes:
+    """The town's travel times, answered by Dijkstra searches and again by the node table."""
+    times = TravelTimes(town, max_snap_m=100.0)
+    if request.param == "table":
+        times.use_table(times.node_table())
+    return times
 
 
 HARBIN_PBF = Path("/work/shared/data/harbin/harbin.osm.pbf")

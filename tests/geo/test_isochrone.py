@@ -22,8 +22,10 @@ SOUTH, NORTH = 45.70, 45.77
 SQUARE_W, SQUARE_E, SQUARE_S, SQUARE_N = 126.600, 126.613, 45.700, 45.709
 
 
-def write_pbf(path: Path, ways: Sequence[tuple[Sequence[tuple[float, float]], dict[str, str]]]):
-    """Write ways given as (lon, lat) points and tags; consecutive ways share their end nodes."""
+def write_pbf(
+    path: Path, ways: Sequence[tuple[Sequence[tuple[float, float]], dict[str, str]]]
+) -> Path:
+    """Write ways of (lon, lat) points and tags; ways meet where they share a point."""
     node_ids: dict[tuple[float, float], int] = {}
     for points, _ in ways:
         for point in points:

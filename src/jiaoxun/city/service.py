@@ -23,7 +23,7 @@ from jiaoxun.city.schemas import (
     parse_layout,
 )
 from jiaoxun.errors import InvalidInput
-from jiaoxun.geo.osm import network_from_pbf
+from jiaoxun.geo.osm import cache_path_for, network_from_pbf
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.settings import Settings
@@ -35,7 +35,10 @@ DEMO_NAME = "demo city (central Harbin, OpenStreetMap)"
 def travel_times_for(settings: Settings, pbf: Path) -> TravelTimes:
     """The road network of `pbf` (cached on disk) ready for travel-time queries."""
     network = network_from_pbf(pbf, speeds_kph=settings.speeds_kph, cache_dir=settings.cache_dir)
-    return TravelTimes(network, max_snap_m=settings.max_snap_m)
+    travel_times = TravelTimes(network, max_snap_m=settings.max_snap_m)
+    if network.n_nodes <= settings.table_max_nodes:
+        travel_times.use_table(travel_times.cached_table(cache_path_for(pbf, settings.cache_dir)))
+    return travel_times
 
 
 def current_city(session: Session) -> City | None:

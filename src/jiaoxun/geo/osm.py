@@ -276,7 +276,8 @@ def _cache_key(path: Path, speeds_kph: Mapping[str, float]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _cache_path(path: Path, cache_dir: Path | None) -> Path:
+def cache_path_for(path: Path, cache_dir: Path | None) -> Path:
+    """Where the network cache of the extract `path` goes (see `network_from_pbf`)."""
     name = path.name + ".jiaoxun-cache.npz"
     # root may write anywhere: honour the folder's write bits too
     writable = os.access(path.parent, os.W_OK) and path.parent.stat().st_mode & 0o222
@@ -323,7 +324,7 @@ def network_from_pbf(
         if not speed > 0:
             raise DataSourceError(f"speed for {road_class} must be > 0 km/h, got {speed}")
     key = _cache_key(path, table)
-    cache_file = _cache_path(path, cache_dir)
+    cache_file = cache_path_for(path, cache_dir)
     if cache and (cached := load_network(cache_file, key=key)) is not None:
         return cached
     try:

@@ -9,10 +9,13 @@ from the nearest intersection. The searches are SciPy's Dijkstra on compressed s
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -59,12 +62,66 @@ class TravelTimes:
     max_snap_m : points farther than this from any road are refused (`OffNetwork`).
     """
 
-    def __init__(self, network: RoadNetwork, *, max_snap_m: float = 500.0) -> None:
+    def __init__(
+        self,
+        network: RoadNetwork,
+        *,
+        max_snap_m: float = 500.0,
+        table: NDArray[np.float32] | None = None,
+    ) -> None:
         self.network = network
         self.snapper = Snapper(network, max_snap_m=max_snap_m)
         n, t = network.n_nodes, network.edge_travel_time_s
         self.forward, self.forward_edge = _graph(network.edge_tail, network.edge_head, t, n)
         self.backward, _ = _graph(network.edge_head, network.edge_tail, t, n)
+        #: seconds from every node to every node, when the network is small enough to keep it
+        self.table: NDArray[np.float32] | None = None
+        if table is not None:
+            self.use_table(table)
+
+    def use_table(self, table: NDArray[np.float32]) -> None:
+        """Answer queries from `table` (see `node_table`) from now on."""
+        n = self.network.n_nodes
+        if table.shape != (n, n):
+            raise ValueError(f"table shape {table.shape} does not match {n} nodes.")
+        self.table = table
+
+    def cached_table(self, base: Path) -> NDArray[np.float32]:
+        """`node_table`, kept in ``<base>.table-<fingerprint>.npy`` and memory-mapped from there.
+
+        The fingerprint is that of the graph, so a changed network never reads a stale table.
+        """
+        net = self.network
+        digest = hashlib.sha256()
+        for array in (net.edge_tail, net.edge_head, net.edge_travel_time_s):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        path = base.with_name(f"{base.name}.table-{digest.hexdigest()[:16]}.npy")
+        if path.is_file():
+            try:
+                table: NDArray[np.float32] = np.load(path, mmap_mode="r")
+                if table.shape == (net.n_nodes, net.n_nodes):
+                    return table
+            except (OSError, ValueError):
+                pass  # damaged: build it again
+        for stale in base.parent.glob(f"{base.name}.table-*.npy"):
+            stale.unlink(missing_ok=True)
+        table = self.node_table()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("wb") as out:
+            np.save(out, table)
+        tmp.replace(path)
+        return table
+
+    def node_table(self, *, chunk: int = 256) -> NDArray[np.float32]:
+        """Seconds from every node to every node (float32, n × n): pass it as `table` and
+        every query but `route` becomes a lookup instead of a search."""
+        n = self.network.n_nodes
+        table = np.empty((n, n), dtype=np.float32)
+        for start in range(0, n, chunk):
+            rows = np.arange(start, min(start + chunk, n))
+            table[rows] = dijkstra(self.forward, indices=rows)
+        return table
 
     # -- snapping -----------------------------------------------------------------------------
 
@@ -98,22 +155,34 @@ class TravelTimes:
         return _Anchors(node=nodes, offset_s=offsets)
 
     def _search(
-        self, graph: csr_matrix, anchors: _Anchors, *, limit: float = np.inf, min_only: bool = False
+        self,
+        graph: csr_matrix,
+        anchors: _Anchors,
+        *,
+        limit: float = np.inf,
+        min_only: bool = False,
+        predecessors: bool = False,
     ) -> tuple[Floats, Ints, Ints]:
         """Dijkstra from k virtual nodes (one per point) joined to their anchors.
 
-        Returns times to the real nodes ((k, n), or (n,) with `min_only`), predecessors, and with
-        `min_only` the point each node is reached from.
+        Returns times to the real nodes ((k, n), or (n,) with `min_only`), predecessors (with
+        `predecessors` or `min_only`; else empty), and with `min_only` the point each node is
+        reached from.
         """
+        if self.table is not None and not predecessors:
+            return self._look_up(
+                anchors, backward=graph is self.backward, limit=limit, min_only=min_only
+            )
         n = graph.shape[0]
         k = len(anchors.node)
         usable = np.isfinite(anchors.offset_s)
         counts = usable.sum(axis=1)
+        index = graph.indices.dtype  # keep SciPy's index type, or it copies the whole graph
         extended = csr_matrix(
             (
                 np.concatenate([graph.data, anchors.offset_s[usable]]),
-                np.concatenate([graph.indices, anchors.node[usable]]),
-                np.concatenate([graph.indptr, graph.indptr[-1] + np.cumsum(counts)]),
+                np.concatenate([graph.indices, anchors.node[usable].astype(index)]),
+                np.concatenate([graph.indptr, graph.indptr[-1] + np.cumsum(counts, dtype=index)]),
             ),
             shape=(n + k, n + k),
         )
@@ -123,8 +192,28 @@ class TravelTimes:
                 extended, indices=sources, limit=limit, min_only=True, return_predecessors=True
             )
             return dist[:n], pred[:n], origin[:n] - n
-        dist, pred = dijkstra(extended, indices=sources, limit=limit, return_predecessors=True)
-        return dist[:, :n], pred[:, :n], np.arange(k)
+        if predecessors:
+            dist, pred = dijkstra(extended, indices=sources, limit=limit, return_predecessors=True)
+            return dist[:, :n], pred[:, :n], np.arange(k)
+        # one source as a scalar: SciPy's faster path for a single search
+        dist = dijkstra(extended, indices=sources if k > 1 else n, limit=limit).reshape(k, -1)
+        return dist[:, :n], np.empty((k, 0), dtype=np.int64), np.arange(k)
+
+    def _look_up(
+        self, anchors: _Anchors, *, backward: bool, limit: float, min_only: bool
+    ) -> tuple[Floats, Ints, Ints]:
+        """`_search` answered from the node table."""
+        assert self.table is not None
+        k, width = anchors.node.shape
+        nodes = anchors.node.ravel()
+        rows = self.table[:, nodes].T if backward else self.table[nodes]
+        dist = (rows.reshape(k, width, -1) + anchors.offset_s[:, :, np.newaxis]).min(axis=1)
+        dist[dist > limit] = np.inf
+        no_pred = np.empty((k, 0), dtype=np.int64)
+        if min_only:
+            which = dist.argmin(axis=0)
+            return dist[which, np.arange(dist.shape[1])], no_pred, which
+        return dist, no_pred, np.arange(k)
 
     @staticmethod
     def _through_anchors(node_times: Floats, anchors: _Anchors) -> Floats:
@@ -185,8 +274,13 @@ class TravelTimes:
 
     def times_from(self, origin: Snap, targets: Snaps) -> Floats:
         """Seconds from `origin` to each of `targets` (one-to-many)."""
-        node_times = self.node_times_from(origin)
-        via_network = self._through_anchors(node_times, self._anchors(targets, leaving=False))
+        leave = self._anchors(Snaps.of([origin]), leaving=True)
+        arrive = self._anchors(targets, leaving=False)
+        if self.table is not None:
+            via_network: Floats = self._between(leave, arrive)[0]
+        else:
+            dist, _, _ = self._search(self.forward, leave)
+            via_network = self._through_anchors(dist[0], arrive)
         direct = self._along_edge(origin.edge, origin.fraction, targets.edge, targets.fraction)
         return np.minimum(via_network, direct)
 
@@ -195,12 +289,27 @@ class TravelTimes:
         return self._times_to(target, origins, limit=np.inf)
 
     def _times_to(self, target: Snap, origins: Snaps, *, limit: float) -> Floats:
-        dist, _, _ = self._search(
-            self.backward, self._anchors(Snaps.of([target]), leaving=False), limit=limit
-        )
-        via_network = self._through_anchors(dist[0], self._anchors(origins, leaving=True))
+        leave = self._anchors(origins, leaving=True)
+        arrive = self._anchors(Snaps.of([target]), leaving=False)
+        if self.table is not None:
+            via_network: Floats = self._between(leave, arrive)[:, 0]
+        else:
+            dist, _, _ = self._search(self.backward, arrive, limit=limit)
+            via_network = self._through_anchors(dist[0], leave)
         direct = self._along_edge(origins.edge, origins.fraction, target.edge, target.fraction)
         return np.minimum(via_network, direct)
+
+    def _between(self, leave: _Anchors, arrive: _Anchors) -> Floats:
+        """Seconds from each leaving point to each arriving point, from the node table."""
+        assert self.table is not None
+        node_to_node = self.table[np.ix_(leave.node.ravel(), arrive.node.ravel())]
+        total = (
+            leave.offset_s.reshape(-1, 1)
+            + node_to_node.astype(np.float64)
+            + arrive.offset_s.reshape(1, -1)
+        )
+        k_from, k_to = len(leave.node), len(arrive.node)
+        return np.asarray(total.reshape(k_from, 2, k_to, 2).min(axis=(1, 3)), dtype=np.float64)
 
     def nearest(
         self, target: Snap, origins: Snaps, *, k: int, first_limit_s: float = 120.0
@@ -215,7 +324,7 @@ class TravelTimes:
         if k < 1:
             raise ValueError(f"k(={k}) must be >= 1.")
         k = min(k, len(origins))
-        limit = first_limit_s
+        limit = first_limit_s if self.table is None else np.inf
         while True:
             eta = self._times_to(target, origins, limit=limit)
             inside = np.flatnonzero(eta <= limit)
@@ -229,7 +338,9 @@ class TravelTimes:
     def route(self, origin: Snap, target: Snap) -> Route:
         """The fastest route from `origin` to `target`, with its geometry."""
         direct = float(self._along_edge(origin.edge, origin.fraction, target.edge, target.fraction))
-        dist, pred, _ = self._search(self.forward, self._anchors(Snaps.of([origin]), leaving=True))
+        dist, pred, _ = self._search(
+            self.forward, self._anchors(Snaps.of([origin]), leaving=True), predecessors=True
+        )
         arrive = self._anchors(Snaps.of([target]), leaving=False)
         totals = dist[0][arrive.node[0]] + arrive.offset_s[0]
         if direct <= totals.min():

@@ -1,0 +1,270 @@
+"""Benchmarks of the road-network core, each against a plain baseline measured in the same run.
+
+Travel-time queries are measured twice: answered by Dijkstra searches ("by search") and by the
+node-to-node table that networks of a city's size keep ("by table", the server's default).
+
+    .venv/bin/python bench/bench_geo.py [--pbf PATH] [--seed N]
+
+Every figure is a median over many random points (a fixed seed), and the results are checked
+against the baseline's. A MISS is a finding to report, not a failure: the script always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import shapely
+from rich.console import Console
+from rich.table import Table
+
+from jiaoxun.data import DEMO_PBF as DEMO_CITY_PBF
+from jiaoxun.geo.isochrone import _cut, _reached_road, isochrones
+from jiaoxun.geo.osm import network_from_pbf
+from jiaoxun.geo.snap import Snap, Snaps
+from jiaoxun.geo.travel import TravelTimes
+
+DEMO_PBF = DEMO_CITY_PBF  # the demo city jiaoxun ships
+console = Console(width=max(Console().width, 150))
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    ours: str
+    baseline: str
+    ratio: float | None  # baseline time / ours
+    target: str
+    met: bool | None  # None: no target
+    check: str
+
+
+def seconds_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
+    start = time.perf_counter()
+    call(*args, **kwargs)
+    return time.perf_counter() - start
+
+
+def median_ms(times: list[float]) -> float:
+    return 1000.0 * statistics.median(times)
+
+
+def random_snaps(travel_times: TravelTimes, rng: np.random.Generator, n: int) -> Snaps:
+    """`n` points up to ~50 m off random road vertices, snapped."""
+    net = travel_times.network
+    at = rng.integers(0, len(net.geom_lon), n)
+    lon = net.geom_lon[at] + rng.normal(0.0, 2.5e-4, n)
+    lat = net.geom_lat[at] + rng.normal(0.0, 2.0e-4, n)
+    return travel_times.snap_many(lon, lat)
+
+
+def subset(snaps: Snaps, which: np.ndarray) -> Snaps:
+    return Snaps(
+        snaps.edge[which], snaps.fraction[which], snaps.distance_m[which], snaps.lon[which],
+        snaps.lat[which],
+    )  # fmt: skip
+
+
+def add_origin(graph: nx.DiGraph, tt: TravelTimes, snap: Snap, name: str) -> str:
+    """Join a virtual node to the nodes `snap` can drive to, with the anchors `tt` uses."""
+    anchors = tt._anchors(Snaps.of([snap]), leaving=True)
+    for node, offset_s in zip(anchors.node[0], anchors.offset_s[0], strict=True):
+        if np.isfinite(offset_s):
+            graph.add_edge(name, int(node), weight=float(offset_s))
+    return name
+
+
+def gap_s(ours: np.ndarray, baseline: dict[Any, float]) -> float:
+    reference = np.full(len(ours), np.inf)
+    for node, t in baseline.items():
+        if isinstance(node, int):
+            reference[node] = t
+    return float(np.abs(ours - reference).max())
+
+
+def one_to_all(
+    tt: TravelTimes, graph: nx.DiGraph, origins: Snaps, n_baseline: int, mode: str
+) -> Figure:
+    ours = [seconds_of(tt.node_times_from, origins[i]) for i in range(len(origins))]
+    base, worst = [], 0.0
+    for i in range(n_baseline):
+        source = add_origin(graph, tt, origins[i], "origin")
+        base.append(seconds_of(nx.single_source_dijkstra_path_length, graph, source))
+        reference = nx.single_source_dijkstra_path_length(graph, source)
+        worst = max(worst, gap_s(tt.node_times_from(origins[i]), reference))
+        graph.remove_node(source)
+    ratio = median_ms(base) / median_ms(ours)
+    return Figure(
+        f"(a) one-to-all travel times, by {mode}",
+        f"{median_ms(ours):.2f} ms",
+        f"{median_ms(base):.2f} ms",
+        ratio,
+        "≥ 15× faster",
+        ratio >= 15,
+        f"max |Δ| {worst:.1e} s ({n_baseline} origins)",
+    )
+
+
+def coverage(
+    tt: TravelTimes, graph: nx.DiGraph, rng: np.random.Generator, reps: int, mode: str
+) -> Figure:
+    ours, base, worst = [], [], 0.0
+    for rep in range(reps):
+        cars = random_snaps(tt, rng, 27)
+        ours.append(seconds_of(tt.nearest_origin, cars))
+        if rep % 3:
+            continue  # the baseline is slow: one fleet in three
+        sources = {add_origin(graph, tt, cars[i], f"car{i}") for i in range(len(cars))}
+        base.append(seconds_of(nx.multi_source_dijkstra_path_length, graph, sources))
+        reference = nx.multi_source_dijkstra_path_length(graph, sources)
+        worst = max(worst, gap_s(tt.nearest_origin(cars)[0], reference))
+        graph.remove_nodes_from(sources)
+    return Figure(
+        f"(b) coverage map, 27 cars → every node, by {mode}",
+        f"{median_ms(ours):.2f} ms",
+        f"{median_ms(base):.2f} ms",
+        median_ms(base) / median_ms(ours),
+        "< 10 ms",
+        median_ms(ours) < 10,
+        f"max |Δ| {worst:.1e} s ({len(base)} fleets)",
+    )
+
+
+def k_nearest(tt: TravelTimes, rng: np.random.Generator, reps: int, mode: str) -> Figure:
+    fleet, targets = random_snaps(tt, rng, 300), random_snaps(tt, rng, reps)
+    ours, base, differ = [], [], 0
+    for i in range(reps):
+        target = targets[i]
+        ours.append(seconds_of(tt.nearest, target, fleet, k=5))
+        base.append(seconds_of(nearest_by_sorting, tt, target, fleet, k=5))
+        _, eta = tt.nearest(target, fleet, k=5)
+        differ += not np.allclose(eta, np.sort(tt.times_to(target, fleet))[:5])
+    p99_ms = 1000.0 * float(np.percentile(ours, 99))
+    return Figure(
+        f"(c) 5 nearest of 300 by road ETA, by {mode}",
+        f"{median_ms(ours):.3f} ms (p99 {p99_ms:.2f})",
+        f"{median_ms(base):.3f} ms",
+        median_ms(base) / median_ms(ours),
+        "< 1 ms median",
+        median_ms(ours) < 1,
+        f"ETAs differ for {differ} of {reps} targets",
+    )
+
+
+def nearest_by_sorting(tt: TravelTimes, target: Snap, fleet: Snaps, *, k: int) -> np.ndarray:
+    return np.argsort(tt.times_to(target, fleet), kind="stable")[:k]
+
+
+def network_load(pbf: Path, reps_cold: int, reps_warm: int) -> Figure:
+    cold, warm = [], []
+    for _ in range(reps_cold):
+        with tempfile.TemporaryDirectory() as cache:
+            cold.append(seconds_of(lambda: network_from_pbf(pbf, cache_dir=Path(cache))))
+    with tempfile.TemporaryDirectory() as cache:
+        built = network_from_pbf(pbf, cache_dir=Path(cache))
+        for _ in range(reps_warm):
+            warm.append(seconds_of(lambda: network_from_pbf(pbf, cache_dir=Path(cache))))
+        loaded = network_from_pbf(pbf, cache_dir=Path(cache))
+        same = all(
+            np.array_equal(getattr(loaded, name), getattr(built, name))
+            for name in ("node_lon", "node_lat", "edge_tail", "edge_head", "edge_travel_time_s")
+        )
+    return Figure(
+        "(d) network load from the cache",
+        f"{median_ms(warm):.1f} ms",
+        f"{median_ms(cold):.0f} ms (cold build)",
+        median_ms(cold) / median_ms(warm),
+        "< 1 s",
+        median_ms(warm) < 1000,
+        "cached network identical" if same else "cached network DIFFERS",
+    )
+
+
+def multilinestring_isochrones(tt: TravelTimes, origin: Snap) -> list[shapely.Geometry]:
+    """The same reached road, buffered as one MultiLineString per bound (the slower way)."""
+    node_times, areas = tt.node_times_from(origin), []
+    for minutes in (1, 3, 5):
+        line, lo, hi = _reached_road(tt, origin, node_times, seconds=60.0 * minutes)
+        pieces = _cut(tt.snapper.lines[line], lo, hi)
+        areas.append(shapely.MultiLineString(list(pieces)).buffer(40.0, quad_segs=4))
+    return areas
+
+
+def isochrone_time(tt: TravelTimes, origins: Snaps, n_baseline: int) -> Figure:
+    ours = [seconds_of(isochrones, tt, origins[i]) for i in range(len(origins))]
+    base = [seconds_of(multilinestring_isochrones, tt, origins[i]) for i in range(n_baseline)]
+    km2 = [
+        shapely.transform(a, lambda xy: np.column_stack(tt.snapper.to_xy.transform(*xy.T))).area
+        / 1e6
+        for a in isochrones(tt, origins[0]).values()
+    ]
+    return Figure(
+        "(e) isochrones 1/3/5 min",
+        f"{median_ms(ours):.0f} ms",
+        f"{median_ms(base):.0f} ms (one MultiLineString buffer)",
+        median_ms(base) / median_ms(ours),
+        "—",
+        None,
+        "areas " + " / ".join(f"{a:.2f}" for a in km2) + " km² (first origin)",
+    )
+
+
+def report(figures: list[Figure]) -> Table:
+    table = Table(title="jiaoxun.geo benchmarks (median times)")
+    for column in ("figure", "jiaoxun", "baseline", "speed-up", "target", "result", "check"):
+        table.add_column(column)
+    for f in figures:
+        verdict = "—" if f.met is None else "[green]PASS" if f.met else "[red]MISS"
+        ratio = "—" if f.ratio is None else f"{f.ratio:.1f}×"
+        table.add_row(f.name, f.ours, f.baseline, ratio, f.target, verdict, f.check)
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pbf", type=Path, default=DEMO_PBF)
+    parser.add_argument("--seed", type=int, default=20240409)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    started = time.perf_counter()
+
+    figures = [network_load(args.pbf, reps_cold=3, reps_warm=20)]
+    with tempfile.TemporaryDirectory() as cache:
+        network = network_from_pbf(args.pbf, cache_dir=Path(cache))
+    build_s = seconds_of(lambda: TravelTimes(network))
+    tt = TravelTimes(network)
+    console.print(
+        f"{args.pbf.name}: {network.n_nodes:,} nodes, {network.n_edges:,} edges, "
+        f"{network.road_km:,.0f} km of road; TravelTimes built in {1000 * build_s:.0f} ms"
+    )
+    # the same graph for networkx: the fastest edge between each node pair
+    graph = nx.from_scipy_sparse_array(tt.forward, create_using=nx.DiGraph)
+
+    with tempfile.TemporaryDirectory() as cache:
+        table_s = seconds_of(tt.cached_table, Path(cache) / "bench")
+        load_s = seconds_of(tt.cached_table, Path(cache) / "bench")
+        tabled = TravelTimes(network, table=tt.cached_table(Path(cache) / "bench"))
+        console.print(
+            f"node table ({network.n_nodes:,}² float32, {tabled.table.nbytes / 1e6:.0f} MB):"  # type: ignore[union-attr]
+            f" built and saved in {table_s:.1f} s, loaded from the cache in {1000 * load_s:.1f} ms"
+        )
+        for mode, times in (("search", tt), ("table", tabled)):
+            figures.append(one_to_all(times, graph, random_snaps(tt, rng, 300), 60, mode))
+            figures.append(coverage(times, graph, rng, reps=90, mode=mode))
+            figures.append(k_nearest(times, rng, reps=1000, mode=mode))
+    figures.append(isochrone_time(tt, random_snaps(tt, rng, 20), n_baseline=3))
+    figures.sort(key=lambda f: f.name)
+    console.print(report(figures))
+    console.print(f"seed {args.seed}, {time.perf_counter() - started:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()
