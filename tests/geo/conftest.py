@@ -31,6 +31,7 @@ from osmium.osm.mutable import Node, Way
 
 from jiaoxun.geo.network import RoadNetwork
 from jiaoxun.geo.osm import network_from_pbf
+from jiaoxun.geo.table import node_table
 from jiaoxun.geo.travel import TravelTimes
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -190,7 +191,7 @@ def town_times(town: RoadNetwork, request: pytest.FixtureRequest) -> TravelTimes
     """The town's travel times, answered by Dijkstra searches and again by the node table."""
     times = TravelTimes(town, max_snap_m=100.0)
     if request.param == "table":
-        times.use_table(times.node_table())
+        times.use_table(node_table(times))
     return times
 
 

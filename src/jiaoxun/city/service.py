@@ -25,6 +25,7 @@ from jiaoxun.city.schemas import (
 from jiaoxun.errors import InvalidInput
 from jiaoxun.geo.osm import cache_path_for, network_from_pbf
 from jiaoxun.geo.places import places_from_pbf
+from jiaoxun.geo.table import cached_table
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.settings import Settings
 from jiaoxun.units.models import Unit
@@ -37,7 +38,7 @@ def travel_times_for(settings: Settings, pbf: Path) -> TravelTimes:
     network = network_from_pbf(pbf, speeds_kph=settings.speeds_kph, cache_dir=settings.cache_dir)
     travel_times = TravelTimes(network, max_snap_m=settings.max_snap_m)
     if network.n_nodes <= settings.table_max_nodes:
-        travel_times.use_table(travel_times.cached_table(cache_path_for(pbf, settings.cache_dir)))
+        travel_times.use_table(cached_table(travel_times, cache_path_for(pbf, settings.cache_dir)))
     return travel_times
 
 

@@ -9,10 +9,8 @@ from the nearest intersection. The searches are SciPy's Dijkstra on compressed s
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -80,48 +78,11 @@ class TravelTimes:
             self.use_table(table)
 
     def use_table(self, table: NDArray[np.float32]) -> None:
-        """Answer queries from `table` (see `node_table`) from now on."""
+        """Answer queries from `table` (see `jiaoxun.geo.table`) from now on."""
         n = self.network.n_nodes
         if table.shape != (n, n):
             raise ValueError(f"table shape {table.shape} does not match {n} nodes.")
         self.table = table
-
-    def cached_table(self, base: Path) -> NDArray[np.float32]:
-        """`node_table`, kept in ``<base>.table-<fingerprint>.npy`` and memory-mapped from there.
-
-        The fingerprint is that of the graph, so a changed network never reads a stale table.
-        """
-        net = self.network
-        digest = hashlib.sha256()
-        for array in (net.edge_tail, net.edge_head, net.edge_travel_time_s):
-            digest.update(np.ascontiguousarray(array).tobytes())
-        path = base.with_name(f"{base.name}.table-{digest.hexdigest()[:16]}.npy")
-        if path.is_file():
-            try:
-                table: NDArray[np.float32] = np.load(path, mmap_mode="r")
-                if table.shape == (net.n_nodes, net.n_nodes):
-                    return table
-            except (OSError, ValueError):
-                pass  # damaged: build it again
-        for stale in base.parent.glob(f"{base.name}.table-*.npy"):
-            stale.unlink(missing_ok=True)
-        table = self.node_table()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("wb") as out:
-            np.save(out, table)
-        tmp.replace(path)
-        return table
-
-    def node_table(self, *, chunk: int = 256) -> NDArray[np.float32]:
-        """Seconds from every node to every node (float32, n × n): pass it as `table` and
-        every query but `route` becomes a lookup instead of a search."""
-        n = self.network.n_nodes
-        table = np.empty((n, n), dtype=np.float32)
-        for start in range(0, n, chunk):
-            rows = np.arange(start, min(start + chunk, n))
-            table[rows] = dijkstra(self.forward, indices=rows)
-        return table
 
     # -- snapping -----------------------------------------------------------------------------
 
