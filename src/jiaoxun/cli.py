@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -22,10 +22,14 @@ from jiaoxun.city.schemas import read_kiosks
 from jiaoxun.db import make_engine, migrate, transaction
 from jiaoxun.errors import InvalidInput, JiaoxunError
 from jiaoxun.settings import Settings
+from jiaoxun.users.roles import Role
+from jiaoxun.users.service import create_user
 
 app = typer.Typer(help="交巡 jiaoxun: the command center of a merged traffic-and-patrol police.")
 city_app = typer.Typer(help="Build and inspect the city: roads, kiosks, zones, patrol plan.")
+user_app = typer.Typer(help="Users of the command center and their roles.")
 app.add_typer(city_app, name="city")
+app.add_typer(user_app, name="user")
 out = Console()
 err = Console(stderr=True)
 
@@ -33,7 +37,7 @@ err = Console(stderr=True)
 @contextmanager
 def command_session() -> Iterator[tuple[Settings, Session]]:
     """Settings and one transaction for the whole command; errors become a message and exit."""
-    try:
+    with command_errors():
         settings = Settings()
         engine = make_engine(settings.database)
         try:
@@ -42,6 +46,20 @@ def command_session() -> Iterator[tuple[Settings, Session]]:
                 yield settings, session
         finally:
             engine.dispose()
+
+
+@contextmanager
+def _progress() -> Iterator[tuple[Progress, TaskID]]:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        yield progress, progress.add_task("starting", total=None)
+
+
+@contextmanager
+def command_errors() -> Iterator[None]:
+    """Errors of jiaoxun and of the settings become one message and a non-zero exit."""
+    try:
+        yield
     except ValidationError as exc:
         err.print(f"[bold red]error:[/] settings: {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -74,14 +92,7 @@ def city_build(
     """Build a city: road network, kiosks, zones, units, patrol lines and points."""
     with command_session() as (settings, session):
         sites = read_kiosks(kiosks) if kiosks else None
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("starting", total=None)
+        with _progress() as (progress, task):
             city = city_service.build_city(
                 session,
                 settings,
@@ -153,6 +164,57 @@ def city_import(
         source = pbf or city_service.city_pbf(session, settings)
         city_service.import_layout(session, data, name=geojson.stem, pbf=source)
     out.print(f"imported {len(data['features'])} features from {geojson}")
+
+
+@app.command("serve")
+def serve(
+    port: Annotated[int | None, typer.Option(help="port (default JIAOXUN_PORT or 8110)")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="address (default JIAOXUN_HOST or 127.0.0.1)")
+    ] = None,
+) -> None:
+    """Start the command center (building the demo city on first start)."""
+    import uvicorn
+
+    from jiaoxun.web.app import create_app
+    from jiaoxun.web.server import prepare
+
+    with command_errors():
+        settings = Settings()
+        with _progress() as (progress, task):
+            engine, users = prepare(
+                settings, step=lambda what: progress.update(task, description=what)
+            )
+        app_ = create_app(settings, engine)
+    if users:
+        table = Table(title="first-login passwords (shown once)")
+        for column in ("user", "role", "password"):
+            table.add_column(column)
+        for name, (role, password) in users.items():
+            table.add_row(name, role.value, password)
+        out.print(table)
+    out.print(
+        f"command center on http://{host or settings.host}:{port or settings.port}"
+        " (API docs at /docs)"
+    )
+    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="user name")],
+    role: Annotated[Role, typer.Option(help="what the user may do")],
+    password: Annotated[str | None, typer.Option(help="asked for when not given")] = None,
+    unit: Annotated[str | None, typer.Option(help="an officer's unit call sign")] = None,
+) -> None:
+    """Add a user with a role (dispatcher, officer, kiosk_clerk, commander, admin)."""
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with command_session() as (_, session):
+        create_user(
+            session, username=name, password=password, role=role, unit_call_sign=unit, by="cli"
+        )
+    out.print(f"added {role.value} {name}")
 
 
 @app.command("eta")

@@ -27,3 +27,15 @@ class DataSourceError(JiaoxunError):
 
 class OffNetwork(InvalidInput):
     """A point lies farther from the road network than the snapping limit allows."""
+
+
+class IllegalTransition(Conflict):
+    """A state change the incident or dispatch-order lifecycle does not allow (HTTP 409)."""
+
+
+class NotAllowed(JiaoxunError):
+    """The user's role does not permit the action (HTTP 403)."""
+
+
+class NotAuthenticated(JiaoxunError):
+    """No valid credentials were given (HTTP 401)."""

@@ -1,9 +1,35 @@
 """Every table of jiaoxun in one metadata, for migrations and tests."""
 
+from jiaoxun.audit.models import AuditEntry
 from jiaoxun.city.models import City, Kiosk, PatrolLine, PatrolPoint, Zone
 from jiaoxun.db import Base
-from jiaoxun.units.models import Unit
+from jiaoxun.incidents.models import (
+    CategoryRow,
+    DispatchOrder,
+    Incident,
+    ResponsePlanRow,
+    TierRow,
+)
+from jiaoxun.units.models import Officer, Unit
+from jiaoxun.users.models import ApiToken, User
 
 metadata = Base.metadata
 
-__all__ = ["City", "Kiosk", "PatrolLine", "PatrolPoint", "Unit", "Zone", "metadata"]
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "CategoryRow",
+    "City",
+    "DispatchOrder",
+    "Incident",
+    "Kiosk",
+    "Officer",
+    "PatrolLine",
+    "PatrolPoint",
+    "ResponsePlanRow",
+    "TierRow",
+    "Unit",
+    "User",
+    "Zone",
+    "metadata",
+]

@@ -30,11 +30,26 @@ class Settings(BaseSettings):
     #: bytes: 95 MB for the demo city), which turns searches into lookups; 0 turns it off.
     table_max_nodes: int = 6000
 
-    @field_validator("max_snap_m")
+    #: administrative region code that starts every incident number (白城市: 220800)
+    region_code: str = Field(default="220800", pattern=r"^\d{6}$")
+    #: a unit's position older than this does not count for recommendations
+    max_fix_age_s: float = 120.0
+    #: a dispatch order not acknowledged within this is overdue
+    ack_limit_s: float = 30.0
+    #: a new incident this close (m) and this soon (minutes) to an open one of the same kind is
+    #: flagged as a possible duplicate
+    duplicate_radius_m: float = 200.0
+    duplicate_minutes: float = 30.0
+    #: how long a bearer token lives
+    token_ttl_hours: float = 12.0
+    host: str = "127.0.0.1"
+    port: int = Field(default=8110, ge=1, le=65535)
+
+    @field_validator("max_snap_m", "max_fix_age_s", "ack_limit_s", "token_ttl_hours")
     @classmethod
     def _positive(cls, value: float) -> float:
         if not value > 0:
-            raise ValueError(f"max_snap_m must be > 0 m, got {value}")
+            raise ValueError(f"must be > 0, got {value}")
         return value
 
     @property

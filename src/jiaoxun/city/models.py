@@ -10,10 +10,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from jiaoxun.db import Base
+from jiaoxun.db import Base, UtcDateTime, str_enum
 
 
 class PlaceKind(enum.StrEnum):
@@ -34,7 +34,7 @@ class City(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     source_pbf: Mapped[str] = mapped_column(String(500))
-    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    built_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Zone(Base):
@@ -103,7 +103,7 @@ class PatrolPoint(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[PlaceKind] = mapped_column(Enum(PlaceKind, native_enum=False, length=20))
+    kind: Mapped[PlaceKind] = mapped_column(str_enum(PlaceKind, length=20))
     zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id"), index=True)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)

@@ -1,18 +1,55 @@
-"""Tables of the units: the police cars of each zone."""
+"""Tables of the units (police cars) and their crews."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+import enum
+from datetime import datetime
 
-from jiaoxun.db import Base
+from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jiaoxun.db import Base, UtcDateTime, str_enum
+from jiaoxun.units.status import UnitStatus
+
+
+class OfficerKind(enum.StrEnum):
+    OFFICER = "officer"  # 民警: a traffic-patrol officer, does traffic and patrol work alike
+    AUXILIARY = "auxiliary"  # 辅警
 
 
 class Unit(Base):
-    """A police car (交巡警车) with its call sign and home zone."""
+    """A police car (交巡警车): call sign, home zone, crew, device, status and last fix."""
 
     __tablename__ = "unit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sign: Mapped[str] = mapped_column(String(30), unique=True)
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"), index=True)
+    device_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    status: Mapped[UnitStatus] = mapped_column(
+        str_enum(UnitStatus, length=20), default=UnitStatus.OFF_DUTY
+    )
+    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_lon: Mapped[float | None] = mapped_column(Float)
+    last_lat: Mapped[float | None] = mapped_column(Float)
+    last_fix_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: bumped on every change, so that two dispatchers cannot both take the same unit
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    crew: Mapped[list[Officer]] = relationship(back_populates="unit")
+
+
+class Officer(Base):
+    """A member of a crew; one officer can do traffic and patrol work (交巡合一)."""
+
+    __tablename__ = "officer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    badge: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[OfficerKind] = mapped_column(str_enum(OfficerKind, length=20))
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unit.id", ondelete="SET NULL"), index=True
+    )
+
+    unit: Mapped[Unit | None] = relationship(back_populates="crew")

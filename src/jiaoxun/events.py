@@ -1,0 +1,95 @@
+"""The event stream: every incident, order and unit change, pushed to whoever listens.
+
+Services `emit` events into the session; they are published only once the transaction commits
+(a rolled-back change never shows on a dispatcher's screen). The `EventBus` is an interface: the
+in-process bus serves one server process; a Redis or NATS bus can share events between several.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # incident, order, unit
+    action: str  # created, changed…
+    data: dict[str, Any]
+    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "action": self.action, "at": self.at, "data": self.data}
+
+
+def emit(session: Session, kind: str, action: str, data: dict[str, Any]) -> None:
+    """Queue an event to be published when `session` commits."""
+    session.info.setdefault("events", []).append(Event(kind, action, data))
+
+
+class EventBus(Protocol):
+    def publish(self, event: Event) -> None: ...
+
+    def subscribe(self) -> AsyncIterator[Event]: ...
+
+
+class LocalBus:
+    """In-process bus: thread-safe `publish`, one asyncio queue per subscriber."""
+
+    def __init__(self, *, queue_size: int = 10_000) -> None:
+        self._queues: set[asyncio.Queue[Event]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+        self._queue_size = queue_size
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            loop, queues = self._loop, list(self._queues)
+        if loop is None or loop.is_closed():
+            return
+        for queue in queues:
+            loop.call_soon_threadsafe(self._offer, queue, event)
+
+    @staticmethod
+    def _offer(queue: asyncio.Queue[Event], event: Event) -> None:
+        if queue.full():  # a client too slow to keep up loses its oldest events
+            queue.get_nowait()
+        queue.put_nowait(event)
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The loop the subscribers run on (the server's)."""
+        with self._lock:
+            self._loop = loop
+
+    async def subscribe(self) -> AsyncIterator[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
+        with self._lock:
+            self._loop = asyncio.get_running_loop()
+            self._queues.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            with self._lock:
+                self._queues.discard(queue)
+
+
+def publish_on_commit(sessions: sessionmaker[Session], bus: EventBus) -> None:
+    """Route the events of the sessions `sessions` makes to `bus` once they commit; those of a
+    rolled-back session are dropped."""
+
+    @event.listens_for(sessions, "after_commit")
+    def _published(session: Session) -> None:
+        for queued in session.info.pop("events", []):
+            bus.publish(queued)
+
+    @event.listens_for(sessions, "after_rollback")
+    def _dropped(session: Session) -> None:
+        session.info.pop("events", None)

@@ -1,0 +1,275 @@
+"""Use cases of dispatching: rank the units, send one or several (一点报警，多点响应), move the
+orders through their states as the units report, reassign. Services flush, never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jiaoxun.audit.service import record
+from jiaoxun.city.context import CityContext
+from jiaoxun.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from jiaoxun.events import emit
+from jiaoxun.geo.snap import Snap
+from jiaoxun.incidents import reference
+from jiaoxun.incidents.lifecycle import (
+    FINAL_INCIDENT_STATES,
+    IncidentState,
+    OrderState,
+    incident_state_after_orders,
+)
+from jiaoxun.incidents.models import DispatchOrder, Incident
+from jiaoxun.incidents.plans import ResponsePlan
+from jiaoxun.incidents.recommend import Recommendation, UnitView, recommend
+from jiaoxun.incidents.transitions import (
+    get_incident,
+    move_incident,
+    move_order,
+    set_unit_status,
+)
+from jiaoxun.settings import Settings
+from jiaoxun.units.models import Unit
+from jiaoxun.units.status import FREE, UnitStatus
+from jiaoxun.users.models import User
+from jiaoxun.users.roles import Role
+
+_ENDED = frozenset({OrderState.DONE, OrderState.RETURNED, OrderState.CANCELLED})
+#: incident states in which units can be sent (or more units added)
+DISPATCHABLE = frozenset(
+    {IncidentState.TAKEN, IncidentState.DISPATCHED, IncidentState.EN_ROUTE, IncidentState.ON_SCENE}
+)
+
+
+def unit_views(session: Session, city: CityContext, *, now: datetime) -> list[UnitView]:
+    """Every unit as the recommender sees it; a unit at its kiosk stands at the kiosk."""
+    views = []
+    for unit in session.scalars(select(Unit).order_by(Unit.call_sign)):
+        zone = city.zone_by_id(unit.zone_id)
+        lon, lat, fix_at = unit.last_lon, unit.last_lat, unit.last_fix_at
+        if unit.status is UnitStatus.AT_KIOSK and zone and zone.kiosk_lon is not None:
+            lon, lat, fix_at = zone.kiosk_lon, zone.kiosk_lat, now
+        views.append(
+            UnitView(
+                unit.id, unit.call_sign, zone.code if zone else None, unit.status, lon, lat, fix_at
+            )
+        )
+    return views
+
+
+def recommendations(
+    session: Session, incident_id: int, *, city: CityContext, settings: Settings, now: datetime
+) -> tuple[Incident, Recommendation]:
+    """Every unit ranked by exact road ETA to the incident, with the plan's chosen set."""
+    incident = get_incident(session, incident_id)
+    zone = city.zone_by_id(incident.zone_id)
+    call_at = incident.call_at
+    already = {o.unit_id for o in incident.orders if o.state not in _ENDED}
+    still_needed = max(incident.required_units - len(already), 1)
+    result = recommend(
+        lon=incident.lon,
+        lat=incident.lat,
+        units=unit_views(session, city, now=now),
+        travel_times=city.travel_times,
+        plan=ResponsePlan(units=still_needed, distinct_zones=incident.distinct_zones),
+        tiers=reference.tiers(session),
+        now=now,
+        max_fix_age_s=settings.max_fix_age_s,
+        place_class=incident.place_class,
+        zone=zone.code if zone else None,
+        since_call_s=max((now - call_at).total_seconds(), 0.0),
+    )
+    return incident, result
+
+
+def dispatch(
+    session: Session,
+    incident_id: int,
+    unit_ids: Sequence[int],
+    *,
+    user: User,
+    city: CityContext,
+    reason: str,
+    now: datetime,
+) -> list[DispatchOrder]:
+    """Send units to an incident: one order each. A unit another dispatcher took first, or one
+    that is not free, makes the whole dispatch fail with `Conflict` (nothing is half-sent)."""
+    if len(set(unit_ids)) != len(unit_ids):
+        raise InvalidInput(f"unit_ids {list(unit_ids)} name a unit twice")
+    incident = get_incident(session, incident_id, for_update=True)
+    if incident.state not in DISPATCHABLE:
+        raise Conflict(
+            f"incident {incident.number} is {incident.state.value}: units can be sent only while "
+            f"it is {', '.join(sorted(s.value for s in DISPATCHABLE))}"
+        )
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    missing = [i for i in unit_ids if i not in units]
+    if missing:
+        raise NotFound(f"unit {missing[0]} does not exist")
+    target = city.travel_times.snap(incident.lon, incident.lat)
+    orders = []
+    for unit_id in unit_ids:
+        unit = units[unit_id]
+        set_unit_status(
+            session,
+            unit,
+            UnitStatus.DISPATCHED,
+            by=user.username,
+            reason=f"dispatched to {incident.number}",
+            now=now,
+            only_from=FREE,
+        )
+        order = DispatchOrder(
+            incident_id=incident.id,
+            unit_id=unit.id,
+            state=OrderState.ISSUED,
+            eta_s=_eta_s(city, unit, target),
+            issued_by=user.username,
+            issued_at=now,
+        )
+        order.unit = unit
+        session.add(order)
+        orders.append(order)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the partial unique index: a unit already holds an order
+        raise Conflict(f"a unit of {list(unit_ids)} already holds an active order") from exc
+    for order in orders:
+        _announce_order(session, order, user=user, reason=reason, now=now)
+    if incident.state is IncidentState.TAKEN:
+        move_incident(
+            session,
+            incident,
+            IncidentState.DISPATCHED,
+            by=user.username,
+            reason=reason or "units dispatched",
+            now=now,
+        )
+    return orders
+
+
+def _eta_s(city: CityContext, unit: Unit, target: Snap) -> float | None:
+    """The unit's road ETA from its last fix, kept on the order to judge the forecast later."""
+    if unit.last_lon is None or unit.last_lat is None:
+        return None
+    tt = city.travel_times
+    snaps = tt.snap_many(np.array([unit.last_lon]), np.array([unit.last_lat]), strict=False)
+    if snaps.distance_m[0] > tt.snapper.max_snap_m:
+        return None
+    eta = float(tt.times_to(target, snaps)[0])
+    return eta if np.isfinite(eta) else None
+
+
+def _announce_order(
+    session: Session, order: DispatchOrder, *, user: User, reason: str, now: datetime
+) -> None:
+    record(
+        session,
+        by=user.username,
+        action="create",
+        entity="order",
+        entity_id=order.id,
+        to_state=order.state.value,
+        reason=reason,
+        at=now,
+        detail={
+            "incident_id": order.incident_id,
+            "unit_id": order.unit_id,
+            "call_sign": order.unit.call_sign,
+            "eta_s": order.eta_s,
+        },
+    )
+    emit(
+        session,
+        "order",
+        "created",
+        {
+            "id": order.id,
+            "incident_id": order.incident_id,
+            "unit_id": order.unit_id,
+            "state": order.state.value,
+        },
+    )
+
+
+def get_order(session: Session, order_id: int) -> DispatchOrder:
+    order = session.get(DispatchOrder, order_id, with_for_update=True)
+    if order is None:
+        raise NotFound(f"dispatch order {order_id} does not exist")
+    return order
+
+
+def order_status(
+    session: Session,
+    order_id: int,
+    state: OrderState,
+    *,
+    user: User,
+    reason: str,
+    feedback: str,
+    now: datetime,
+) -> DispatchOrder:
+    """A unit reports: acknowledged, en route, arrived, done, or returns the order (退单).
+    An officer may act only on his own unit's orders. The incident follows its orders."""
+    order = get_order(session, order_id)
+    if user.role is Role.OFFICER and order.unit_id != user.unit_id:
+        raise NotAllowed(
+            f"officer {user.username} may act only on his own unit's orders; order {order_id} "
+            f"belongs to unit {order.unit.call_sign}"
+        )
+    move_order(session, order, state, by=user.username, reason=reason, now=now)
+    if feedback:
+        order.feedback = feedback
+    incident = get_incident(session, order.incident_id, for_update=True)
+    if incident.state not in FINAL_INCIDENT_STATES:
+        follows = incident_state_after_orders(incident.state, [o.state for o in incident.orders])
+        move_incident(
+            session,
+            incident,
+            follows,
+            by=user.username,
+            reason=f"order {order.id} {state.value}",
+            now=now,
+        )
+    return order
+
+
+def reassign(
+    session: Session,
+    order_id: int,
+    unit_id: int,
+    *,
+    user: User,
+    city: CityContext,
+    reason: str,
+    now: datetime,
+) -> DispatchOrder:
+    """Take an order off its unit and give the incident another unit instead."""
+    order = get_order(session, order_id)
+    if order.state in _ENDED or order.state is OrderState.ARRIVED:
+        raise Conflict(
+            f"order {order_id} is {order.state.value}: only a running order can be "
+            "reassigned before arrival"
+        )
+    move_order(
+        session,
+        order,
+        OrderState.CANCELLED,
+        by=user.username,
+        reason=f"reassigned: {reason}",
+        now=now,
+    )
+    (new,) = dispatch(
+        session,
+        order.incident_id,
+        [unit_id],
+        user=user,
+        city=city,
+        reason=f"reassigned from {order.unit.call_sign}: {reason}",
+        now=now,
+    )
+    return new

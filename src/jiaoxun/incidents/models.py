@@ -1,0 +1,167 @@
+"""Tables of the 110 workflow: categories, response plans, 1-3-5 tiers, incidents, orders."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jiaoxun.db import Base, UtcDateTime, str_enum
+from jiaoxun.incidents.lifecycle import IncidentState, OrderState
+from jiaoxun.incidents.targets import Applies
+from jiaoxun.units.models import Unit
+
+_ACTIVE_ORDERS = "state IN ('issued', 'acknowledged', 'en_route', 'arrived')"
+
+
+class Source(enum.StrEnum):
+    POLICE_110 = "110"
+    TRAFFIC_122 = "122"
+    HOTLINE_12345 = "12345"
+    WALK_IN = "walk_in"
+    PATROL = "patrol"  # found by a unit on patrol
+
+
+class CategoryRow(Base):
+    """An incident category of the hierarchical taxonomy (seeded, editable)."""
+
+    __tablename__ = "category"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(80))
+    level: Mapped[int] = mapped_column(Integer)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("category.code"))
+    priority: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ResponsePlanRow(Base):
+    """How many units a (top-level category, priority) gets, and whether from distinct zones."""
+
+    __tablename__ = "response_plan"
+    __table_args__ = (
+        UniqueConstraint("top_code", "priority"),
+        CheckConstraint("units >= 1", name="units_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    top_code: Mapped[str] = mapped_column(String(6))
+    priority: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    distinct_zones: Mapped[bool] = mapped_column(Boolean)
+
+
+class TierRow(Base):
+    """A 1-3-5 response tier (seeded, editable)."""
+
+    __tablename__ = "response_tier"
+    __table_args__ = (CheckConstraint("bound_min > 0", name="bound_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30), unique=True)
+    bound_min: Mapped[float] = mapped_column(Float)
+    applies_to: Mapped[Applies] = mapped_column(str_enum(Applies, length=10))
+    place_classes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    zones: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Incident(Base):
+    """A call for service (警情): intake fields, state, every timestamp, outcome."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    source: Mapped[Source] = mapped_column(str_enum(Source, length=10))
+    caller_name: Mapped[str] = mapped_column(String(50), default="")
+    caller_phone: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    priority: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[IncidentState] = mapped_column(str_enum(IncidentState, length=20), index=True)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"))
+    place_class: Mapped[str | None] = mapped_column(String(20))
+    required_units: Mapped[int] = mapped_column(Integer, default=1)
+    distinct_zones: Mapped[bool] = mapped_column(Boolean, default=False)
+    main_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    outcome_code: Mapped[str] = mapped_column(String(20), default="")
+    outcome_text: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(50))
+    call_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    taken_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    departed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    merged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    transferred_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    orders: Mapped[list[DispatchOrder]] = relationship(
+        back_populates="incident", order_by="DispatchOrder.id"
+    )
+
+
+class DispatchOrder(Base):
+    """One unit's order for one incident (派警单) and its feedback."""
+
+    __tablename__ = "dispatch_order"
+    __table_args__ = (
+        # a unit holds at most one active order: the database itself refuses a double dispatch
+        Index(
+            "uq_dispatch_order_active_unit",
+            "unit_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_ORDERS),
+            postgresql_where=text(_ACTIVE_ORDERS),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    state: Mapped[OrderState] = mapped_column(str_enum(OrderState, length=20))
+    eta_s: Mapped[float | None] = mapped_column(Float)
+    issued_by: Mapped[str] = mapped_column(String(50))
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    departed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    incident: Mapped[Incident] = relationship(back_populates="orders")
+    unit: Mapped[Unit] = relationship()
+
+
+def detail(row: Base) -> dict[str, Any]:
+    """Column values of a row, as JSON-able plain values (for the audit log and events)."""
+    out: dict[str, Any] = {}
+    for column in row.__table__.columns:
+        value = getattr(row, column.key)
+        out[column.key] = value.isoformat() if isinstance(value, datetime) else value
+    return out

@@ -1,0 +1,1 @@
+"""Users of jiaoxun, their roles and their access tokens."""

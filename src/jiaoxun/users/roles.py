@@ -1,0 +1,45 @@
+"""Roles and what each may do. Police data is sensitive: every action names a permission."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    DISPATCHER = "dispatcher"  # 指挥中心调度员
+    OFFICER = "officer"  # 交巡警
+    KIOSK_CLERK = "kiosk_clerk"  # 警务室窗口
+    COMMANDER = "commander"  # 指挥长
+    ADMIN = "admin"
+
+
+class Permission(enum.StrEnum):
+    READ_OPERATIONS = "read_operations"  # incidents, orders, units
+    TAKE_CALLS = "take_calls"  # create incidents, dispatch, close
+    ACT_ON_ORDERS = "act_on_orders"  # move dispatch orders through their states
+    MANAGE_UNITS = "manage_units"  # unit status and positions
+    READ_AUDIT = "read_audit"
+    CONFIGURE = "configure"  # categories, response plans, 1-3-5 tiers
+
+
+_ALL = frozenset(Permission)
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.DISPATCHER: frozenset(
+        {
+            Permission.READ_OPERATIONS,
+            Permission.TAKE_CALLS,
+            Permission.ACT_ON_ORDERS,
+            Permission.MANAGE_UNITS,
+        }
+    ),
+    Role.OFFICER: frozenset(
+        {Permission.READ_OPERATIONS, Permission.ACT_ON_ORDERS, Permission.MANAGE_UNITS}
+    ),
+    Role.KIOSK_CLERK: frozenset(),
+    Role.COMMANDER: _ALL,
+    Role.ADMIN: _ALL,
+}
+
+
+def may(role: Role, permission: Permission) -> bool:
+    return permission in GRANTS[role]

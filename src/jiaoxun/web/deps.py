@@ -1,0 +1,75 @@
+"""Dependencies of the routes, as types: the session of the request, the user, the city."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
+
+from jiaoxun.city.context import CityContext
+from jiaoxun.errors import NotAllowed, NotAuthenticated
+from jiaoxun.events import LocalBus
+from jiaoxun.settings import Settings
+from jiaoxun.users.models import User
+from jiaoxun.users.roles import Permission, may
+from jiaoxun.users.service import user_for_token
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    city: CityContext
+    bus: LocalBus
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.jiaoxun
+    return state
+
+
+def request_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent."""
+    with app_state(request).sessions() as session, session.begin():
+        yield session
+
+
+_bearer = HTTPBearer(auto_error=False, description="a token from POST /api/auth/token")
+
+StateDep = Annotated[AppState, Depends(app_state)]
+SessionDep = Annotated[Session, Depends(request_session, scope="function")]
+
+
+def current_user(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None:
+        raise NotAuthenticated("this API needs a bearer token: POST /api/auth/token first")
+    return user_for_token(session, credentials.credentials)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def requires(permission: Permission) -> Callable[[User], User]:
+    """A dependency that lets through only users whose role grants `permission`."""
+
+    def check(user: CurrentUser) -> User:
+        if not may(user.role, permission):
+            raise NotAllowed(f"role {user.role.value} may not {permission.value.replace('_', ' ')}")
+        return user
+
+    return check
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(now)]
