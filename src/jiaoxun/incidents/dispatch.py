@@ -45,14 +45,22 @@ DISPATCHABLE = frozenset(
 )
 
 
+def unit_position(
+    unit: Unit, city: CityContext, *, now: datetime
+) -> tuple[float | None, float | None, datetime | None]:
+    """(lon, lat, fix time) of a unit; a unit at its kiosk stands at the kiosk, now."""
+    zone = city.zone_by_id(unit.zone_id)
+    if unit.status is UnitStatus.AT_KIOSK and zone and zone.kiosk_lon is not None:
+        return zone.kiosk_lon, zone.kiosk_lat, now
+    return unit.last_lon, unit.last_lat, unit.last_fix_at
+
+
 def unit_views(session: Session, city: CityContext, *, now: datetime) -> list[UnitView]:
-    """Every unit as the recommender sees it; a unit at its kiosk stands at the kiosk."""
+    """Every unit as the recommender sees it."""
     views = []
     for unit in session.scalars(select(Unit).order_by(Unit.call_sign)):
         zone = city.zone_by_id(unit.zone_id)
-        lon, lat, fix_at = unit.last_lon, unit.last_lat, unit.last_fix_at
-        if unit.status is UnitStatus.AT_KIOSK and zone and zone.kiosk_lon is not None:
-            lon, lat, fix_at = zone.kiosk_lon, zone.kiosk_lat, now
+        lon, lat, fix_at = unit_position(unit, city, now=now)
         views.append(
             UnitView(
                 unit.id, unit.call_sign, zone.code if zone else None, unit.status, lon, lat, fix_at
@@ -114,6 +122,7 @@ def dispatch(
     orders = []
     for unit_id in unit_ids:
         unit = units[unit_id]
+        eta_s = _eta_s(city, unit, target, now=now)
         set_unit_status(
             session,
             unit,
@@ -127,7 +136,7 @@ def dispatch(
             incident_id=incident.id,
             unit_id=unit.id,
             state=OrderState.ISSUED,
-            eta_s=_eta_s(city, unit, target),
+            eta_s=eta_s,
             issued_by=user.username,
             issued_at=now,
         )
@@ -152,12 +161,13 @@ def dispatch(
     return orders
 
 
-def _eta_s(city: CityContext, unit: Unit, target: Snap) -> float | None:
-    """The unit's road ETA from its last fix, kept on the order to judge the forecast later."""
-    if unit.last_lon is None or unit.last_lat is None:
+def _eta_s(city: CityContext, unit: Unit, target: Snap, *, now: datetime) -> float | None:
+    """The unit's road ETA from where it is, kept on the order to judge the forecast later."""
+    lon, lat, _ = unit_position(unit, city, now=now)
+    if lon is None or lat is None:
         return None
     tt = city.travel_times
-    snaps = tt.snap_many(np.array([unit.last_lon]), np.array([unit.last_lat]), strict=False)
+    snaps = tt.snap_many(np.array([lon]), np.array([lat]), strict=False)
     if snaps.distance_m[0] > tt.snapper.max_snap_m:
         return None
     eta = float(tt.times_to(target, snaps)[0])
