@@ -24,6 +24,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+#: row ids are 32-bit integers in both databases: a larger id names no row
+MAX_ID = 2_147_483_647
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -31,7 +31,7 @@ from jiaoxun.incidents.schemas import (
 from jiaoxun.incidents.transitions import get_incident
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
-from jiaoxun.web.deps import AppState, Now, SessionDep, StateDep, requires
+from jiaoxun.web.deps import AppState, Now, RowId, SessionDep, StateDep, requires
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
@@ -123,7 +123,7 @@ def list_incidents(
 
 @router.get("/incidents/{incident_id}", responses=_ERRORS)
 def incident_detail(
-    incident_id: int, session: SessionDep, state: StateDep, now: Now, _user: Reader
+    incident_id: RowId, session: SessionDep, state: StateDep, now: Now, _user: Reader
 ) -> IncidentDetail:
     """One incident with its orders, timeline, 1-3-5 verdicts and possible duplicates."""
     return detail_out(get_incident(session, incident_id), session, state, now)
@@ -131,7 +131,7 @@ def incident_detail(
 
 @router.get("/incidents/{incident_id}/recommendations", responses=_ERRORS)
 def recommendations(
-    incident_id: int, session: SessionDep, state: StateDep, now: Now, _user: Reader
+    incident_id: RowId, session: SessionDep, state: StateDep, now: Now, _user: Reader
 ) -> RecommendationOut:
     """Every unit ranked by exact road ETA, with the response plan's chosen set."""
     incident, result = dispatch.recommendations(
@@ -163,7 +163,7 @@ def recommendations(
 
 @router.post("/incidents/{incident_id}/dispatch", status_code=201, responses=_ERRORS)
 def dispatch_units(
-    incident_id: int,
+    incident_id: RowId,
     body: DispatchIn,
     session: SessionDep,
     state: StateDep,
@@ -179,7 +179,7 @@ def dispatch_units(
 
 @router.post("/orders/{order_id}/status", responses=_ERRORS)
 def order_status(
-    order_id: int,
+    order_id: RowId,
     body: OrderStatusIn,
     session: SessionDep,
     state: StateDep,
@@ -201,7 +201,7 @@ def order_status(
 
 @router.post("/orders/{order_id}/reassign", status_code=201, responses=_ERRORS)
 def reassign(
-    order_id: int,
+    order_id: RowId,
     body: ReassignIn,
     session: SessionDep,
     state: StateDep,
@@ -217,7 +217,7 @@ def reassign(
 
 @router.post("/incidents/{incident_id}/close", responses=_ERRORS)
 def close(
-    incident_id: int,
+    incident_id: RowId,
     body: CloseIn,
     session: SessionDep,
     state: StateDep,
@@ -238,7 +238,7 @@ def close(
 
 @router.post("/incidents/{incident_id}/cancel", responses=_ERRORS)
 def cancel(
-    incident_id: int,
+    incident_id: RowId,
     body: ReasonIn,
     session: SessionDep,
     state: StateDep,
@@ -252,7 +252,7 @@ def cancel(
 
 @router.post("/incidents/{incident_id}/merge", responses=_ERRORS)
 def merge(
-    incident_id: int,
+    incident_id: RowId,
     body: MergeIn,
     session: SessionDep,
     state: StateDep,

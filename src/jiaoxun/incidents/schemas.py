@@ -7,11 +7,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from jiaoxun.db import MAX_ID
 from jiaoxun.geo.coords import Datum
 from jiaoxun.incidents.lifecycle import IncidentState, OrderState
 from jiaoxun.incidents.models import Source
 from jiaoxun.incidents.targets import Applies
 from jiaoxun.units.status import UnitStatus
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Short = Annotated[str, StringConstraints(max_length=200)]
@@ -42,7 +45,7 @@ class IncidentIn(BaseModel):
 class DispatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    unit_ids: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=20)]
+    unit_ids: Annotated[list[RowId], Field(min_length=1, max_length=20)]
     reason: Short = ""
 
 
@@ -70,14 +73,14 @@ class ReasonIn(BaseModel):
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    into: Annotated[int, Field(ge=1)]
+    into: RowId
     reason: Short = ""
 
 
 class ReassignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: Annotated[int, Field(ge=1)]
+    unit_id: RowId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

@@ -12,7 +12,7 @@ from jiaoxun.units.models import Unit
 from jiaoxun.units.schemas import FixIn, OfficerOut, UnitOut, UnitStatusIn
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, Role
-from jiaoxun.web.deps import Now, SessionDep, StateDep, requires
+from jiaoxun.web.deps import Now, RowId, SessionDep, StateDep, requires
 
 router = APIRouter(prefix="/api/units", tags=["units"])
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
@@ -52,7 +52,7 @@ def units(session: SessionDep, state: StateDep, now: Now, _user: Reader) -> list
 
 @router.post("/{unit_id}/status")
 def unit_status(
-    unit_id: int,
+    unit_id: RowId,
     body: UnitStatusIn,
     session: SessionDep,
     state: StateDep,
@@ -69,7 +69,7 @@ def unit_status(
 
 @router.post("/{unit_id}/fix")
 def unit_fix(
-    unit_id: int, body: FixIn, session: SessionDep, state: StateDep, now: Now, user: Manager
+    unit_id: RowId, body: FixIn, session: SessionDep, state: StateDep, now: Now, user: Manager
 ) -> UnitOut:
     """Record a unit's position (WGS-84)."""
     _own_unit_only(user, unit_id)

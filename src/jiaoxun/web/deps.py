@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.city.context import CityContext
+from jiaoxun.db import MAX_ID
 from jiaoxun.errors import NotAllowed, NotAuthenticated
 from jiaoxun.events import LocalBus
 from jiaoxun.settings import Settings
@@ -66,6 +67,9 @@ def requires(permission: Permission) -> Callable[[User], User]:
         return user
 
     return check
+
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="row id")]
 
 
 def now() -> datetime:
