@@ -158,3 +158,21 @@ def test_bad_setting_is_named(tmp_path: Path) -> None:
     said = " ".join(result.output.split())
     assert "max_snap_m" in said
     assert "must be > 0, got -3" in said
+
+
+def test_user_add(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("city", "build").exit_code == 0
+    added = run(
+        "user", "add", "wang", "--role", "officer", "--password", "s3cret-pass", "--unit", "JX01-1"
+    )
+    assert added.exit_code == 0, added.output
+    assert "added officer wang" in added.output
+    again = run("user", "add", "wang", "--role", "dispatcher", "--password", "s3cret-pass")
+    assert again.exit_code != 0
+    assert "exists already" in again.output
+    short = run("user", "add", "li", "--role", "dispatcher", "--password", "short")
+    assert short.exit_code == 2
+    assert "at least 8 characters" in " ".join(short.output.split())
+    role = run("user", "add", "zhao", "--role", "chief", "--password", "s3cret-pass")
+    assert role.exit_code == 2
+    assert "chief" in role.output

@@ -1,0 +1,5 @@
+"""``python -m jiaoxun`` runs the ``jiaoxun`` command."""
+
+from jiaoxun.cli import app
+
+app()
