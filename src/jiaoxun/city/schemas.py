@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from jiaoxun.city.generate import KioskSite
 from jiaoxun.city.models import PlaceKind
 from jiaoxun.errors import InvalidInput
 from jiaoxun.geo.coords import Datum, to_wgs84
+from jiaoxun.inputs import Input
 
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
@@ -34,9 +35,7 @@ class CityInfo(BaseModel):
     road_km: float
 
 
-class KioskIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class KioskIn(Input):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     lon: Lon
     lat: Lat

@@ -12,6 +12,7 @@ from jiaoxun.geo.coords import Datum
 from jiaoxun.incidents.lifecycle import IncidentState, OrderState
 from jiaoxun.incidents.models import Source
 from jiaoxun.incidents.targets import Applies
+from jiaoxun.inputs import Input
 from jiaoxun.units.status import UnitStatus
 
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -21,10 +22,8 @@ Short = Annotated[str, StringConstraints(max_length=200)]
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
 
-class IncidentIn(BaseModel):
+class IncidentIn(Input):
     """A 110 intake: where, what, who called."""
-
-    model_config = ConfigDict(extra="forbid")
 
     lon: Annotated[float, Field(ge=-180, le=180)]
     lat: Annotated[float, Field(ge=-90, le=90)]
@@ -37,49 +36,38 @@ class IncidentIn(BaseModel):
     address: Short = ""
     description: Text = ""
     flags: Annotated[
-        list[Annotated[str, StringConstraints(max_length=30)]], Field(max_length=10)
-    ] = []
+        list[Annotated[str, StringConstraints(max_length=30)]],
+        Field(max_length=10, default_factory=list),
+    ]
     call_at: datetime | None = None  # when the call came in; now when not given
 
 
-class DispatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DispatchIn(Input):
     unit_ids: Annotated[list[RowId], Field(min_length=1, max_length=20)]
     reason: Short = ""
 
 
-class OrderStatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrderStatusIn(Input):
     state: OrderState
     reason: Short = ""
     feedback: Text = ""
 
 
-class CloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CloseIn(Input):
     outcome_code: Annotated[str, StringConstraints(min_length=1, max_length=20)]
     outcome_text: Text = ""
 
 
-class ReasonIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReasonIn(Input):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
-class MergeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MergeIn(Input):
     into: RowId
     reason: Short = ""
 
 
-class ReassignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReassignIn(Input):
     unit_id: RowId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
@@ -213,3 +201,46 @@ class CategoryOut(BaseModel):
 
 def verdicts_out(verdicts: Any) -> list[VerdictOut]:
     return [VerdictOut.model_validate(v, from_attributes=True) for v in verdicts]
+
+
+class CategoryPatch(Input):
+    name_zh: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    name_en: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
+    priority: Annotated[int, Field(ge=1, le=4)] | None = None
+    active: bool | None = None
+
+
+class CategoryNew(Input):
+    code: Code
+    name_zh: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    name_en: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    priority: Annotated[int, Field(ge=1, le=4)]
+
+
+class PlanIO(Input):
+    """A response plan (run card) for a top-level category ("*": any) and a priority (0: any)."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+    top_code: Annotated[str, StringConstraints(pattern=r"^(\d{6}|\*)$")]
+    priority: Annotated[int, Field(ge=0, le=4)]
+    units: Annotated[int, Field(ge=1, le=10)]
+    distinct_zones: bool
+
+
+class TierIO(Input):
+    """A 1-3-5 tier: who must arrive within how many minutes, where."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=30)]
+    bound_min: Annotated[float, Field(gt=0, le=120)]
+    applies_to: Applies
+    place_classes: Annotated[
+        list[Annotated[str, StringConstraints(max_length=20)]],
+        Field(max_length=10, default_factory=list),
+    ]
+    zones: Annotated[
+        list[Annotated[str, StringConstraints(max_length=20)]],
+        Field(max_length=50, default_factory=list),
+    ]

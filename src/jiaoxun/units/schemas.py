@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jiaoxun.inputs import Input
 from jiaoxun.units.models import OfficerKind
 from jiaoxun.units.status import UnitStatus
 
@@ -34,16 +35,12 @@ class UnitOut(BaseModel):
     crew: list[OfficerOut]
 
 
-class UnitStatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UnitStatusIn(Input):
     status: UnitStatus
     reason: Annotated[str, Field(max_length=200)] = ""
 
 
-class FixIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FixIn(Input):
     lon: Annotated[float, Field(ge=-180, le=180)]
     lat: Annotated[float, Field(ge=-90, le=90)]
     at: datetime | None = None

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
+from jiaoxun.inputs import Input
 from jiaoxun.users.roles import Role
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LoginIn(Input):
     username: Annotated[str, StringConstraints(min_length=1, max_length=50)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 

@@ -17,6 +17,7 @@ from jiaoxun.city.context import load_city_context
 from jiaoxun.errors import JiaoxunError
 from jiaoxun.events import LocalBus, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
+from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.settings import Settings
 from jiaoxun.units.api import router as units_router
 from jiaoxun.users.api import router as users_router
@@ -49,7 +50,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     )
     app.state.jiaoxun = state
     add_error_handlers(app)
-    for router in (users_router, incidents_router, units_router, audit_router):
+    for router in (users_router, incidents_router, config_router, units_router, audit_router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])

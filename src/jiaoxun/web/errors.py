@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from jiaoxun.errors import (
@@ -71,6 +72,14 @@ def add_error_handlers(app: FastAPI) -> None:
         message = f"{first['field']}: {first['rule']} (got {first['value']!r})"
         return JSONResponse(
             {"error": "invalid_input", "message": message, "problems": problems}, 422
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_request: Request, exc: DataError) -> JSONResponse:
+        # a value that passed validation but the database cannot hold (the driver says why)
+        reason = str(exc.orig).splitlines()[0] if exc.orig else "unstorable value"
+        return JSONResponse(
+            {"error": "invalid_input", "message": f"the database refused a value: {reason}"}, 422
         )
 
     @app.exception_handler(HTTPException)
