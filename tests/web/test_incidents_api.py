@@ -353,3 +353,30 @@ def test_the_event_stream_needs_a_token(center: Center) -> None:
         center.client.websocket_connect("/api/events?token=nope") as ws,
     ):
         ws.receive_json()
+
+
+def test_units_are_added_later_and_reassigned(center: Center, incident: dict[str, Any]) -> None:
+    rec = center.call("GET", f"/api/incidents/{incident['id']}/recommendations").json()
+    first, second, third = rec["chosen"]
+    center.call("POST", f"/api/incidents/{incident['id']}/dispatch", json={"unit_ids": [first]})
+    # the plan still wants two more: the next recommendation asks for them
+    rec = center.call("GET", f"/api/incidents/{incident['id']}/recommendations").json()
+    assert len(rec["chosen"]) == 2
+    assert first not in rec["chosen"]
+    added = center.call(
+        "POST", f"/api/incidents/{incident['id']}/dispatch", json={"unit_ids": [second]}
+    )
+    assert added.status_code == 201
+    order = added.json()[0]
+    moved = center.call(
+        "POST",
+        f"/api/orders/{order['id']}/reassign",
+        json={"unit_id": third, "reason": "closer unit freed"},
+    )
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["unit_id"] == third
+    detail = center.call("GET", f"/api/incidents/{incident['id']}").json()
+    states = {o["unit_id"]: o["state"] for o in detail["orders"]}
+    assert states == {first: "issued", second: "cancelled", third: "issued"}
+    units = {u["id"]: u["status"] for u in center.call("GET", "/api/units").json()}
+    assert units[second] in {"available", "at_kiosk"}
