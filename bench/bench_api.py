@@ -15,10 +15,12 @@ The fix is part of the cycle because a unit released by "done" stands where its 
 it: without one it has no position and cannot be recommended again. With 27 units and 50
 clients most calls find no free unit or lose the race: that is the contention under test.
 
-    .venv/bin/python bench/bench_api.py [--clients 50] [--seconds 20] [--backend both]
+    .venv/bin/python bench/bench_api.py [--clients 50] [--seconds 20] [--backend both] [--logs DIR]
 
 Figures are per request type: count, throughput, median and 99th percentile latency, the ratio
-of the median to the health check's, and the answers that were not 2xx. The script exits 0.
+of the median to the health check's, and the answers that were not 2xx; 5xx answers, transport
+failures and the server's tracebacks are printed in red below. `--logs` keeps the servers' logs.
+The script exits 0.
 """
 
 from __future__ import annotations
@@ -425,11 +427,24 @@ def report_server_errors(phases: list[Recorder], server_log: str) -> None:
         return
     for what, n in bad.items():
         console.print(f"[bold red]SERVER FAILURE: {escape(what)} x {n}[/]")
-    last_lines = Counter(t.strip().splitlines()[-1] for t in tracebacks)
-    for line, n in last_lines.most_common():
-        console.print(f"[bold red]{n} x {escape(line)}[/]")
-    if tracebacks:
-        console.print(Panel(escape(tracebacks[0]), title="first traceback in the server log"))
+    by_error: defaultdict[str, list[str]] = defaultdict(list)
+    for found in tracebacks:
+        by_error[found.strip().splitlines()[-1]].append(found)
+    for same in sorted(by_error.values(), key=len, reverse=True):
+        richest = max(same, key=lambda t: t.count("/jiaoxun/"))
+        title = f"{len(same)} x in the server log, frames of jiaoxun"
+        console.print(Panel(escape(condensed(richest)), title=title, border_style="red"))
+
+
+def condensed(traceback: str) -> str:
+    """The frames of a traceback in jiaoxun's own code, and its last line."""
+    lines = traceback.strip().splitlines()
+    ours = [
+        f"{line.strip()}: {lines[i + 1].strip()}"
+        for i, line in enumerate(lines[:-1])
+        if line.lstrip().startswith("File") and "/jiaoxun/" in line and "site-packages" not in line
+    ]
+    return "\n".join([*ours, lines[-1]])
 
 
 def main() -> None:

@@ -24,6 +24,12 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+#: requests that may hold a database session at once; the others wait without taking a worker
+#: thread, so that a request holding a lock can always get a thread to finish and commit
+REQUEST_SESSIONS = 8
+#: connections kept per engine: every request session, plus the ingestion and housekeeping tasks
+POOL_SIZE = REQUEST_SESSIONS + 4
+
 #: row ids are 32-bit integers in both databases: a larger id names no row
 MAX_ID = 2_147_483_647
 
@@ -52,9 +58,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    # take the write lock up front: a transaction that read first and writes later would
-    # otherwise fail at once ("database is locked") when another writer got in between
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # a writer takes the write lock up front: a transaction that read first and writes later
+    # would otherwise fail at once ("database is locked") when another writer got in between;
+    # a reader (execution option read_only) reads its WAL snapshot without any lock
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -63,13 +71,15 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=60)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=60
+    )
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -10,6 +10,7 @@ from jiaoxun.incidents.models import (
     ResponsePlanRow,
     TierRow,
 )
+from jiaoxun.tracking.models import CheckInRow, Device, FenceEventRow, TrackPoint
 from jiaoxun.units.models import Officer, Unit
 from jiaoxun.users.models import ApiToken, User
 
@@ -19,8 +20,11 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "CategoryRow",
+    "CheckInRow",
     "City",
+    "Device",
     "DispatchOrder",
+    "FenceEventRow",
     "Incident",
     "Kiosk",
     "Officer",
@@ -28,6 +32,7 @@ __all__ = [
     "PatrolPoint",
     "ResponsePlanRow",
     "TierRow",
+    "TrackPoint",
     "Unit",
     "User",
     "Zone",

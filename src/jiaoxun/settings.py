@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     duplicate_minutes: float = 30.0
     #: how long a bearer token lives
     token_ttl_hours: float = 12.0
+    #: a device silent for longer than this is marked offline
+    device_offline_s: float = 300.0
+    #: track points older than this many days are deleted
+    track_retention_days: float = 90.0
+    #: the JT/T 808 terminal gateway's TCP port (0: no gateway)
+    jt808_port: int = Field(default=6808, ge=0, le=65535)
+    #: the MQTT broker to take positions from (topic jiaoxun/devices/<id>/position); empty: none
+    mqtt_url: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8110, ge=1, le=65535)
 

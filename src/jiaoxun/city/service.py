@@ -22,7 +22,7 @@ from jiaoxun.city.schemas import (
     ZoneProps,
     parse_layout,
 )
-from jiaoxun.errors import InvalidInput
+from jiaoxun.errors import Conflict, InvalidInput
 from jiaoxun.geo.osm import cache_path_for, network_from_pbf
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.table import cached_table
@@ -53,7 +53,17 @@ def city_pbf(session: Session, settings: Settings) -> Path:
 
 
 def clear_layout(session: Session) -> None:
-    """Delete the city layout and its units (a city is rebuilt whole)."""
+    """Delete the city layout and its units (a city is rebuilt whole). Refused once the
+    database holds operations: their history refers to the city's zones and units."""
+    from jiaoxun.incidents.models import Incident
+    from jiaoxun.tracking.models import CheckInRow
+
+    for history, what in ((Incident, "incidents"), (CheckInRow, "patrol check-ins")):
+        if session.scalar(select(func.count()).select_from(history)):
+            raise Conflict(
+                f"the database holds {what}: build a new city into a new database "
+                "(JIAOXUN_DATABASE_URL), so that their history keeps its zones and units"
+            )
     for table in (Unit, PatrolPoint, PatrolLine, Kiosk, Zone, City):
         session.execute(delete(table))
 

@@ -6,6 +6,7 @@ flush, never commit: the request or CLI command that calls them owns the transac
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -83,7 +84,7 @@ def create_incident(
     plan = reference.response_plan(session, code=category.code, priority=priority)
     zone = city.zone_at(float(lon), float(lat))
     incident = Incident(
-        number="pending",
+        number=f"new-{uuid.uuid4().hex[:24]}",  # unique until the id gives the real one
         source=data.source,
         caller_name=data.caller_name,
         caller_phone=data.caller_phone,

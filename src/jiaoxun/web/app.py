@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import FastAPI, Query, WebSocket, WebSocketDisconnect
@@ -19,6 +20,8 @@ from jiaoxun.events import LocalBus, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.settings import Settings
+from jiaoxun.tracking.api import router as tracking_router
+from jiaoxun.tracking.service import Ingestor
 from jiaoxun.units.api import router as units_router
 from jiaoxun.users.api import router as users_router
 from jiaoxun.users.service import user_for_token
@@ -35,12 +38,20 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     publish_on_commit(sessions, bus)
     with sessions() as session:
         city = load_city_context(session, settings)
-    state = AppState(settings=settings, sessions=sessions, city=city, bus=bus)
+    ingestor = Ingestor(sessions=sessions, city=city, bus=bus)
+    state = AppState(settings=settings, sessions=sessions, city=city, bus=bus, ingestor=ingestor)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         bus.bind(asyncio.get_running_loop())
+        tasks = [
+            asyncio.create_task(ingestor.run_forever()),
+            asyncio.create_task(_housekeeping(ingestor, settings)),
+        ]
         yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     app = FastAPI(
         title="jiaoxun 交巡 command center",
@@ -50,14 +61,22 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     )
     app.state.jiaoxun = state
     add_error_handlers(app)
-    for router in (users_router, incidents_router, config_router, units_router, audit_router):
+    routers = (
+        users_router,
+        incidents_router,
+        config_router,
+        units_router,
+        tracking_router,
+        audit_router,
+    )
+    for router in routers:
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, str]:
         """Liveness and database reachability, for probes (no token needed)."""
         with sessions() as session:
-            session.execute(text("SELECT 1"))
+            session.connection(execution_options={"read_only": True}).execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
     @app.websocket("/api/events")
@@ -78,9 +97,23 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     return app
 
 
+async def _housekeeping(ingestor: Ingestor, settings: Settings, *, every_s: float = 30.0) -> None:
+    """Mark silent devices offline and drop track points past the retention period."""
+    while True:
+        await asyncio.sleep(every_s)
+        now = datetime.now(UTC)
+        await asyncio.to_thread(
+            ingestor.mark_offline, now=now, after=timedelta(seconds=settings.device_offline_s)
+        )
+        await asyncio.to_thread(
+            ingestor.purge, now=now, keep=timedelta(days=settings.track_retention_days)
+        )
+
+
 def _token_ok(sessions: sessionmaker[Session], token: str) -> bool:
     try:
         with sessions() as session:
+            session.connection(execution_options={"read_only": True})
             user_for_token(session, token)
     except JiaoxunError:
         return False

@@ -12,10 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.city.context import CityContext
-from jiaoxun.db import MAX_ID
+from jiaoxun.db import MAX_ID, REQUEST_SESSIONS
 from jiaoxun.errors import NotAllowed, NotAuthenticated
 from jiaoxun.events import LocalBus
 from jiaoxun.settings import Settings
+from jiaoxun.tracking.service import Ingestor
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, may
 from jiaoxun.users.service import user_for_token
@@ -27,6 +28,7 @@ class AppState:
     sessions: sessionmaker[Session]
     city: CityContext
     bus: LocalBus
+    ingestor: Ingestor
 
 
 def app_state(request: Request) -> AppState:
@@ -35,15 +37,19 @@ def app_state(request: Request) -> AppState:
 
 
 def request_session(request: Request) -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent."""
+    """One transaction per request, committed before the response is sent; a GET only reads."""
     with app_state(request).sessions() as session, session.begin():
+        if request.method in {"GET", "HEAD"}:
+            session.connection(execution_options={"read_only": True})
         yield session
 
 
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /api/auth/token")
 
 StateDep = Annotated[AppState, Depends(app_state)]
-SessionDep = Annotated[Session, Depends(request_session, scope="function")]
+SessionDep = Annotated[
+    Session, Depends(request_session, scope="function", max_concurrency=REQUEST_SESSIONS)
+]
 
 
 def current_user(

@@ -1,0 +1,1 @@
+"""Live tracking: GPS ingestion, tracks, geofences, patrol check-ins and compliance."""

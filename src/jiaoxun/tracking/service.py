@@ -1,0 +1,200 @@
+"""The ingestion service: positions from every input, through the pipeline, into the live
+fleet state, the database (in batches) and the event stream.
+
+Inputs (OsmAnd HTTP, JT/T 808 TCP, MQTT, JSON batches) only `submit` raw fixes; one background
+task drains them in batches, so that a burst of thousands of positions costs one transaction.
+The live fleet state (each device's last fix, each unit's position) lives here in memory and is
+rebuilt from the database at start; the database stays the source of truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from jiaoxun.city.context import CityContext
+from jiaoxun.events import Event, EventBus
+from jiaoxun.tracking.models import Device, TrackPoint
+from jiaoxun.tracking.pipeline import DEFAULT_LIMITS, DeviceTrack, Fix, Limits, RawFix, run
+from jiaoxun.units.models import Unit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stats:
+    """What ingestion has done since start: accepted, and rejected by reason."""
+
+    accepted: int = 0
+    batches: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+
+
+class Ingestor:
+    """Turns raw fixes into tracks, live positions and events. Thread-safe `submit`."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        city: CityContext,
+        bus: EventBus,
+        limits: Limits = DEFAULT_LIMITS,
+        batch_size: int = 5000,
+    ) -> None:
+        self.sessions, self.city, self.bus, self.limits = sessions, city, bus, limits
+        self.batch_size = batch_size
+        self.tracks: dict[str, DeviceTrack] = {}
+        self.unit_of: dict[str, int | None] = {}
+        self.stats = Stats()
+        self._queue: asyncio.Queue[RawFix] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.reload_devices()
+
+    def reload_devices(self) -> None:
+        """Read which devices exist and which unit each belongs to."""
+        with self.sessions() as session:
+            self.unit_of = {d.device_id: d.unit_id for d in session.scalars(select(Device))}
+
+    # -- input side ---------------------------------------------------------------------------
+
+    def submit(self, raws: Sequence[RawFix]) -> None:
+        """Queue fixes for the next batch (from any thread); without a running loop, process
+        them at once."""
+        if self._queue is None or self._loop is None:
+            self.process(raws, now=datetime.now(UTC))
+            return
+        for raw in raws:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, raw)
+
+    async def run_forever(self, *, wait_s: float = 0.05) -> None:
+        """Drain the queue in batches until cancelled."""
+        self._loop = asyncio.get_running_loop()
+        self._queue = asyncio.Queue()
+        while True:
+            batch = [await self._queue.get()]
+            await asyncio.sleep(wait_s)  # let a burst gather into one batch
+            while len(batch) < self.batch_size and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await asyncio.to_thread(self.process, batch, now=datetime.now(UTC))
+            except Exception:  # a bad batch must not stop ingestion for everyone
+                log.exception("ingestion batch of %d fixes failed", len(batch))
+                self.stats.rejected["batch failed"] += len(batch)
+
+    # -- processing ---------------------------------------------------------------------------
+
+    def process(self, raws: Sequence[RawFix], *, now: datetime) -> list[Fix]:
+        """One batch: pipeline, persist, live state, publish. Returns the accepted fixes."""
+        known = [r for r in raws if r.device_id in self.unit_of]
+        self.stats.rejected["unknown device"] += len(raws) - len(known)
+        outcome = run(
+            known, self.tracks, snapper=self.city.travel_times.snapper, now=now, limits=self.limits
+        )
+        self.stats.rejected.update(outcome.rejected)
+        self.stats.accepted += len(outcome.accepted)
+        self.stats.batches += 1
+        if outcome.accepted:
+            with self.sessions() as session, session.begin():
+                self._persist(session, outcome.accepted, now=now)
+            self._publish(outcome.accepted)
+        return outcome.accepted
+
+    def _persist(self, session: Session, fixes: Sequence[Fix], *, now: datetime) -> None:
+        zones = self.city.zones_at_many([f.lon for f in fixes], [f.lat for f in fixes])
+        session.execute(
+            insert(TrackPoint),
+            [
+                {
+                    "device_id": f.device_id,
+                    "unit_id": self.unit_of.get(f.device_id),
+                    "at": f.at,
+                    "lon": f.lon,
+                    "lat": f.lat,
+                    "speed_kph": f.speed_kph,
+                    "course_deg": f.course_deg,
+                    "altitude_m": f.altitude_m,
+                    "accuracy_m": f.accuracy_m,
+                    "edge": f.edge,
+                    "fraction": f.fraction,
+                    "zone": zone,
+                    "source": f.source,
+                }
+                for f, zone in zip(fixes, zones, strict=True)
+            ],
+        )
+        latest = _latest_per_device(fixes)
+        session.execute(
+            update(Device),
+            [
+                {"id": d.id, "last_seen_at": now, "online": True}
+                for d in session.scalars(select(Device).where(Device.device_id.in_(latest)))
+            ],
+        )
+        units = {self.unit_of[k]: f for k, f in latest.items() if self.unit_of.get(k)}
+        if units:
+            session.execute(
+                update(Unit),
+                [
+                    {"id": unit_id, "last_lon": f.lon, "last_lat": f.lat, "last_fix_at": f.at}
+                    for unit_id, f in units.items()
+                ],
+            )
+
+    def _publish(self, fixes: Sequence[Fix]) -> None:
+        for device_id, fix in _latest_per_device(fixes).items():
+            self.bus.publish(
+                Event(
+                    "unit",
+                    "moved",
+                    {
+                        "device_id": device_id,
+                        "unit_id": self.unit_of.get(device_id),
+                        "lon": fix.lon,
+                        "lat": fix.lat,
+                        "at": fix.at.isoformat(),
+                        "speed_kph": fix.speed_kph,
+                        "course_deg": fix.course_deg,
+                        "on_road": fix.edge >= 0,
+                    },
+                )
+            )
+
+    # -- housekeeping -------------------------------------------------------------------------
+
+    def mark_offline(self, *, now: datetime, after: timedelta) -> list[str]:
+        """Devices silent for longer than `after` go offline; returns their ids."""
+        with self.sessions() as session, session.begin():
+            silent = session.scalars(
+                select(Device).where(Device.online, Device.last_seen_at < now - after)
+            ).all()
+            for device in silent:
+                device.online = False
+        for device in silent:
+            self.bus.publish(
+                Event(
+                    "device", "offline", {"device_id": device.device_id, "unit_id": device.unit_id}
+                )
+            )
+        return [d.device_id for d in silent]
+
+    def purge(self, *, now: datetime, keep: timedelta) -> int:
+        """Delete track points older than the retention period; returns how many."""
+        with self.sessions() as session, session.begin():
+            result = session.execute(delete(TrackPoint).where(TrackPoint.at < now - keep))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _latest_per_device(fixes: Sequence[Fix]) -> dict[str, Fix]:
+    latest: dict[str, Fix] = {}
+    for fix in fixes:
+        if fix.device_id not in latest or fix.at > latest[fix.device_id].at:
+            latest[fix.device_id] = fix
+    return latest
