@@ -64,9 +64,10 @@ class LocalBus:
         queue.put_nowait(event)
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """The loop the subscribers run on (the server's)."""
+        """The loop the subscribers run on (the server's), unless a live one is bound."""
         with self._lock:
-            self._loop = loop
+            if self._loop is None or self._loop.is_closed():
+                self._loop = loop
 
     async def subscribe(self) -> AsyncIterator[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)

@@ -83,7 +83,8 @@ async def _osmand(request: Request, state: AppState, now: datetime) -> str:
 
 @router.post("/api/positions")
 async def positions(body: BatchIn, state: StateDep, now: Now, _user: Manager) -> BatchOut:
-    """A batch of positions (bulk import, replays), processed before the reply."""
+    """A batch of positions (bulk import, replays), processed before the reply. It is
+    ordered and de-duplicated within itself, and moves a unit only to a newer position."""
     raws = [
         RawFix(
             device_id=p.device_id,
@@ -98,9 +99,9 @@ async def positions(body: BatchIn, state: StateDep, now: Now, _user: Manager) ->
         )
         for p in body.positions
     ]
-    before = state.ingestor.stats.rejected.copy()
-    accepted = await anyio.to_thread.run_sync(lambda: state.ingestor.process(raws, now=now))
-    rejected = state.ingestor.stats.rejected - before
+    accepted, rejected = await anyio.to_thread.run_sync(
+        lambda: state.ingestor.process(raws, now=now, replay=True)
+    )
     return BatchOut(received=len(raws), accepted=len(accepted), rejected=dict(rejected))
 
 

@@ -75,37 +75,53 @@ class Ingestor:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, raw)
 
     async def run_forever(self, *, wait_s: float = 0.05) -> None:
-        """Drain the queue in batches until cancelled."""
-        self._loop = asyncio.get_running_loop()
-        self._queue = asyncio.Queue()
-        while True:
-            batch = [await self._queue.get()]
-            await asyncio.sleep(wait_s)  # let a burst gather into one batch
-            while len(batch) < self.batch_size and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await asyncio.to_thread(self.process, batch, now=datetime.now(UTC))
-            except Exception:  # a bad batch must not stop ingestion for everyone
-                log.exception("ingestion batch of %d fixes failed", len(batch))
-                self.stats.rejected["batch failed"] += len(batch)
+        """Drain the queue in batches until cancelled. One loop drains at a time: a second
+        start in another loop (a second app lifespan) returns at once."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop is not loop and self._loop.is_running():
+            return
+        self._loop, self._queue = loop, asyncio.Queue()
+        try:
+            while True:
+                batch = [await self._queue.get()]
+                await asyncio.sleep(wait_s)  # let a burst gather into one batch
+                while len(batch) < self.batch_size and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                try:
+                    await asyncio.to_thread(self.process, batch, now=datetime.now(UTC))
+                except Exception:  # a bad batch must not stop ingestion for everyone
+                    log.exception("ingestion batch of %d fixes failed", len(batch))
+                    self.stats.rejected["batch failed"] += len(batch)
+        finally:
+            self._loop = self._queue = None
 
     # -- processing ---------------------------------------------------------------------------
 
-    def process(self, raws: Sequence[RawFix], *, now: datetime) -> list[Fix]:
-        """One batch: pipeline, persist, live state, publish. Returns the accepted fixes."""
+    def process(
+        self, raws: Sequence[RawFix], *, now: datetime, replay: bool = False
+    ) -> tuple[list[Fix], Counter[str]]:
+        """One batch: pipeline, persist, live state, publish. Returns the accepted fixes and
+        the rejected ones by reason. A `replay` (an import of past positions) is ordered and
+        de-duplicated within itself, stored, and moves a unit only if it is newer."""
         known = [r for r in raws if r.device_id in self.unit_of]
-        self.stats.rejected["unknown device"] += len(raws) - len(known)
         outcome = run(
-            known, self.tracks, snapper=self.city.travel_times.snapper, now=now, limits=self.limits
+            known,
+            {} if replay else self.tracks,
+            snapper=self.city.travel_times.snapper,
+            now=now,
+            limits=self.limits,
         )
+        if len(known) < len(raws):
+            outcome.rejected["unknown device"] += len(raws) - len(known)
         self.stats.rejected.update(outcome.rejected)
         self.stats.accepted += len(outcome.accepted)
         self.stats.batches += 1
         if outcome.accepted:
             with self.sessions() as session, session.begin():
                 self._persist(session, outcome.accepted, now=now)
-            self._publish(outcome.accepted)
-        return outcome.accepted
+            if not replay:
+                self._publish(outcome.accepted)
+        return outcome.accepted, outcome.rejected
 
     def _persist(self, session: Session, fixes: Sequence[Fix], *, now: datetime) -> None:
         zones = self.city.zones_at_many([f.lon for f in fixes], [f.lat for f in fixes])

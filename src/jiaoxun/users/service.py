@@ -78,10 +78,9 @@ def create_user(
     return user
 
 
-def issue_token(
-    session: Session, *, username: str, password: str, ttl: timedelta
-) -> tuple[str, ApiToken]:
-    """Check the password and hand out a bearer token valid for `ttl`."""
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """The active user with this name and password; `NotAuthenticated` otherwise. Reads only:
+    the deliberately slow hash check must not hold a write lock."""
     user = session.scalar(select(User).where(User.username == username))
     try:
         if user is None or not user.active:
@@ -89,9 +88,16 @@ def issue_token(
         _hasher.verify(user.password_hash, password)
     except VerificationError:
         raise NotAuthenticated("wrong user name or password") from None
+    return user
+
+
+def issue_token(session: Session, *, user: User, ttl: timedelta) -> tuple[str, ApiToken]:
+    """A new bearer token for `user`, valid for `ttl` (stored hashed)."""
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    row = ApiToken(token_sha256=_sha256(token), user=user, created_at=now, expires_at=now + ttl)
+    row = ApiToken(
+        token_sha256=_sha256(token), user_id=user.id, created_at=now, expires_at=now + ttl
+    )
     session.add(row)
     session.flush()
     return token, row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -52,13 +53,24 @@ SessionDep = Annotated[
 ]
 
 
+@contextmanager
+def read_session(state: AppState) -> Iterator[Session]:
+    """A short session that only reads, outside the request's own transaction."""
+    with state.sessions() as session:
+        session.connection(execution_options={"read_only": True})
+        yield session
+
+
 def current_user(
-    session: SessionDep,
+    state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    """The user of the bearer token, read outside the request's transaction, so that the
+    transaction (and on SQLite its write lock) starts only when the route needs it."""
     if credentials is None:
         raise NotAuthenticated("this API needs a bearer token: POST /api/auth/token first")
-    return user_for_token(session, credentials.credentials)
+    with read_session(state) as session:
+        return user_for_token(session, credentials.credentials)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
