@@ -317,6 +317,7 @@ def running_server(settings: Settings, *, port: int, log: Path) -> Iterator[str]
         **os.environ,
         "JIAOXUN_DATABASE_URL": settings.database,
         "JIAOXUN_DATA_DIR": str(settings.data_dir),
+        "JIAOXUN_JT808_PORT": "0",  # no terminal gateway: this measures the HTTP API
     }
     command = [str(Path(sys.executable).parent / "jiaoxun"), "serve", "--port", str(port)]
     base_url = f"http://127.0.0.1:{port}"

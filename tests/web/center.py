@@ -17,6 +17,7 @@ class Center:
     passwords: dict[str, str]
     tokens: dict[str, str]
     kind: str
+    jt808_port: int
 
     def login(self, username: str) -> str:
         if username not in self.tokens:

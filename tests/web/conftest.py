@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from jiaoxun.web.app import create_app
 from jiaoxun.web.server import prepare
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def center(
     request: pytest.FixtureRequest,
@@ -26,10 +33,11 @@ def center(
         database_url=new_database(request.param),
         data_dir=tmp_path_factory.mktemp("data"),
         cache_dir=cache_dir,
+        jt808_port=free_port(),
     )
     engine, users = prepare(settings)
     passwords = {name: password for name, (_, password) in users.items()}
     assert set(passwords) == {r.value for r in Role}
     with TestClient(create_app(settings, engine)) as client:
-        yield Center(client, engine, passwords, {}, request.param)
+        yield Center(client, engine, passwords, {}, request.param, settings.jt808_port)
     engine.dispose()

@@ -81,6 +81,7 @@ def server(
         "JIAOXUN_DATA_DIR": str(data),
         "JIAOXUN_CACHE_DIR": str(cache_dir),
         "JIAOXUN_PORT": str(_free_port()),
+        "JIAOXUN_JT808_PORT": str(_free_port()),
     }
     settings = Settings(
         database_url=env["JIAOXUN_DATABASE_URL"], data_dir=data, cache_dir=cache_dir

@@ -183,4 +183,9 @@ def track(
 def stats(state: StateDep, _user: Reader) -> StatsOut:
     """Positions accepted since start, and rejected ones by reason."""
     s = state.ingestor.stats
-    return StatsOut(accepted=s.accepted, batches=s.batches, rejected=dict(s.rejected))
+    return StatsOut(
+        accepted=s.accepted,
+        batches=s.batches,
+        rejected=dict(s.rejected),
+        jt808=dict(state.gateway.stats),
+    )

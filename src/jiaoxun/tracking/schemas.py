@@ -75,3 +75,4 @@ class StatsOut(BaseModel):
     accepted: int
     batches: int
     rejected: dict[str, int]
+    jt808: dict[str, int]

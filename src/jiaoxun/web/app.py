@@ -21,6 +21,7 @@ from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.settings import Settings
 from jiaoxun.tracking.api import router as tracking_router
+from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.units.api import router as units_router
 from jiaoxun.users.api import router as users_router
@@ -39,7 +40,10 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     with sessions() as session:
         city = load_city_context(session, settings)
     ingestor = Ingestor(sessions=sessions, city=city, bus=bus)
-    state = AppState(settings=settings, sessions=sessions, city=city, bus=bus, ingestor=ingestor)
+    gateway = Gateway(sessions=sessions, ingestor=ingestor)
+    state = AppState(
+        settings=settings, sessions=sessions, city=city, bus=bus, ingestor=ingestor, gateway=gateway
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -48,7 +52,11 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
             asyncio.create_task(ingestor.run_forever()),
             asyncio.create_task(_housekeeping(ingestor, settings)),
         ]
+        port = settings.jt808_port
+        server = await gateway.serve(settings.host, port) if port and not gateway.serving else None
         yield
+        if server is not None:
+            server.close()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

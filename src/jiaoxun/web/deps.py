@@ -17,6 +17,7 @@ from jiaoxun.db import MAX_ID, REQUEST_SESSIONS
 from jiaoxun.errors import NotAllowed, NotAuthenticated
 from jiaoxun.events import LocalBus
 from jiaoxun.settings import Settings
+from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, may
@@ -30,6 +31,7 @@ class AppState:
     city: CityContext
     bus: LocalBus
     ingestor: Ingestor
+    gateway: Gateway
 
 
 def app_state(request: Request) -> AppState:
