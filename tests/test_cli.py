@@ -176,3 +176,20 @@ def test_user_add(run) -> None:  # type: ignore[no-untyped-def]
     role = run("user", "add", "zhao", "--role", "chief", "--password", "s3cret-pass")
     assert role.exit_code == 2
     assert "chief" in role.output
+
+
+def test_patrol_report(built_demo: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["patrol", "report", "--json"], env=built_demo)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert len(report["zones"]) == 9
+    assert len(report["units"]) == 27
+    assert all(z["duty"]["visits_required"] > 0 for z in report["zones"])
+    table = CliRunner().invoke(app, ["patrol", "report"], env=built_demo)
+    assert table.exit_code == 0
+    assert "JX01-1" in table.output
+    naive = CliRunner().invoke(
+        app, ["patrol", "report", "--start", "2026-11-29T08:00:00"], env=built_demo
+    )
+    assert naive.exit_code == 2
+    assert "time zone offset" in naive.output

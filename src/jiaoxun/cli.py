@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,8 @@ from jiaoxun.users.service import create_user
 app = typer.Typer(help="交巡 jiaoxun: the command center of a merged traffic-and-patrol police.")
 city_app = typer.Typer(help="Build and inspect the city: roads, kiosks, zones, patrol plan.")
 user_app = typer.Typer(help="Users of the command center and their roles.")
+patrol_app = typer.Typer(help="Patrol duty: mandatory points and lines, from the tracks.")
+app.add_typer(patrol_app, name="patrol")
 app.add_typer(city_app, name="city")
 app.add_typer(user_app, name="user")
 out = Console()
@@ -215,6 +218,65 @@ def user_add(
             session, username=name, password=password, role=role, unit_call_sign=unit, by="cli"
         )
     out.print(f"added {role.value} {name}")
+
+
+@patrol_app.command("report")
+def patrol_report(
+    start: Annotated[
+        datetime | None, typer.Option(help="shift start (ISO 8601 with offset)")
+    ] = None,
+    end: Annotated[datetime | None, typer.Option(help="shift end (default: now)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Patrol compliance of a shift (the last 8 hours by default), per zone and per unit."""
+    from jiaoxun.city.context import load_city_context
+    from jiaoxun.tracking.schemas import ShiftReportOut
+    from jiaoxun.tracking.shifts import shift_report
+
+    with command_session() as (settings, session):
+        stop = _aware(end) if end else datetime.now(UTC)
+        begin = _aware(start) if start else stop - timedelta(hours=8)
+        report = ShiftReportOut.of(
+            shift_report(session, load_city_context(session, settings), start=begin, end=stop)
+        )
+    if as_json:
+        out.print_json(report.model_dump_json())
+        return
+    table = Table(title=f"patrol {report.start:%Y-%m-%d %H:%M} – {report.end:%H:%M} UTC")
+    for column in (
+        "zone / unit",
+        "km",
+        "patrol min",
+        "points",
+        "late",
+        "missed",
+        "lines",
+        "outside min",
+    ):
+        table.add_column(column, justify="right" if column != "zone / unit" else "left")
+    for zone in report.zones:
+        rows = [(f"[bold]{zone.zone}[/]", zone)] + [
+            (f"  {u.unit}", u) for u in report.units if u.zone == zone.zone
+        ]
+        for label, r in rows:
+            d = r.duty
+            table.add_row(
+                label,
+                f"{r.patrol_km:.1f}",
+                f"{r.patrol_min:.0f}",
+                f"{d.visits_done}/{d.visits_required}",
+                str(len(d.late)),
+                str(len(d.missed)),
+                f"{100 * d.line_coverage:.0f} %",
+                f"{r.outside_zone_min:.0f}",
+            )
+    out.print(table)
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{moment.isoformat()} needs a time zone offset, e.g. +08:00")
+    return moment
 
 
 @app.command("eta")

@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import shapely
 from center import Center
+from sqlalchemy import select
+
+from jiaoxun.city.models import PatrolPoint, Zone
 
 
 def _unit(center: Center, call_sign: str) -> dict[str, Any]:
@@ -132,3 +136,94 @@ def test_track_requests_are_checked(center: Center, phone: dict[str, Any]) -> No
     assert reply.status_code == 422
     assert "is after" in reply.json()["message"]
     assert center.call("GET", "/api/units/99999/track").status_code == 404
+
+
+def _point_and_elsewhere(center: Center) -> tuple[Any, tuple[float, float], str, str]:
+    """A mandatory patrol point, a spot deep in another zone, and the two zone codes."""
+    with center.engine.connect() as conn:
+        point = conn.execute(select(PatrolPoint).order_by(PatrolPoint.id)).first()
+        zones = {z.id: z for z in conn.execute(select(Zone))}
+    assert point is not None
+    home = zones[point.zone_id]
+    other = next(z for z in zones.values() if z.id != point.zone_id)
+    inner = shapely.geometry.shape(other.polygon).buffer(-0.003).representative_point()
+    return point, (inner.x, inner.y), home.code, other.code
+
+
+def test_live_fixes_check_in_and_cross_zones(center: Center) -> None:
+    unit = _unit(center, "JX05-3")
+    device = f"car5-{center.kind}"
+    center.call(
+        "POST",
+        "/api/devices",
+        user="commander",
+        json={"device_id": device, "protocol": "osmand", "unit_id": unit["id"]},
+    )
+    point, (far_lon, far_lat), home, other = _point_and_elsewhere(center)
+    start = datetime.now(UTC) - timedelta(minutes=40)
+    fixes = [
+        (point.lon, point.lat, start + timedelta(seconds=30 * i))
+        for i in range(int(point.dwell_min * 2) + 3)
+    ]
+    t0 = fixes[-1][2]
+    steps = 60  # drive to the other zone at a walking pace of the map: 20 s a step
+    for i in range(1, steps + 1):
+        share = i / steps
+        fixes.append(
+            (
+                point.lon + share * (far_lon - point.lon),
+                point.lat + share * (far_lat - point.lat),
+                t0 + timedelta(seconds=20 * i),
+            )
+        )
+    token = center.login("dispatcher")
+    with center.client.websocket_connect(f"/api/events?token={token}") as ws:
+        for lon, lat, at in fixes:
+            reply = center.client.get(
+                "/api/osmand",
+                params={"id": device, "lat": lat, "lon": lon, "timestamp": at.isoformat()},
+            )
+            assert reply.status_code == 200, reply.text
+        seen: set[tuple[str, str]] = set()
+        while not {("check_in", "created"), ("zone", "exit"), ("zone", "enter")} <= seen:
+            event = ws.receive_json()
+            seen.add((event["kind"], event["action"]))
+    report = center.call(
+        "GET",
+        "/api/patrol/report",
+        params={"start": start.isoformat(), "end": datetime.now(UTC).isoformat()},
+    ).json()
+    mine = next(u for u in report["units"] if u["unit"] == "JX05-3")
+    assert mine["patrol_km"] > 1
+    assert mine["check_ins"] >= 1
+    assert {z["zone"] for z in report["zones"]} >= {home, other}
+
+
+def test_a_manual_check_in_must_be_at_the_point(center: Center) -> None:
+    point, (far_lon, far_lat), _, _ = _point_and_elsewhere(center)
+    me = center.client.post(
+        "/api/auth/token", json={"username": "officer", "password": center.passwords["officer"]}
+    ).json()
+    far = center.call(
+        "POST",
+        f"/api/patrol/points/{point.id}/check-in",
+        user="officer",
+        json={"unit_id": me["unit_id"], "lon": far_lon, "lat": far_lat},
+    )
+    assert far.status_code == 422
+    assert "m from it, the limit is" in far.json()["message"]
+    near = center.call(
+        "POST",
+        f"/api/patrol/points/{point.id}/check-in",
+        user="officer",
+        json={"unit_id": me["unit_id"], "lon": point.lon, "lat": point.lat},
+    )
+    assert near.status_code == 201, near.text
+    assert near.json()["manual"] is True
+    other_unit = center.call(
+        "POST",
+        f"/api/patrol/points/{point.id}/check-in",
+        user="officer",
+        json={"unit_id": me["unit_id"] + 1, "lon": point.lon, "lat": point.lat},
+    )
+    assert other_unit.status_code == 403

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from jiaoxun.db import MAX_ID
 from jiaoxun.inputs import Input
+from jiaoxun.tracking.compliance import DutyReport, ShiftReport
 
 DeviceId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[\w.\-:]+$")]
 
@@ -76,3 +77,111 @@ class StatsOut(BaseModel):
     batches: int
     rejected: dict[str, int]
     jt808: dict[str, int]
+
+
+class CheckInIn(Input):
+    unit_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    lat: Annotated[float, Field(ge=-90, le=90)]
+
+
+class CheckInOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    point_id: int
+    unit_id: int | None
+    checked_in_at: datetime
+    manual: bool
+
+
+class PointReportOut(BaseModel):
+    point_id: int
+    required: int
+    visits: int
+    first_at: datetime | None
+    late: bool
+    missed: bool
+
+
+class LineReportOut(BaseModel):
+    line_id: int
+    length_m: float
+    covered: float
+
+
+class DutyOut(BaseModel):
+    visits_done: int
+    visits_required: int
+    late: list[int]
+    missed: list[int]
+    line_coverage: float
+    points: list[PointReportOut]
+    lines: list[LineReportOut]
+
+
+class UnitReportOut(BaseModel):
+    unit: str
+    zone: str
+    patrol_km: float
+    patrol_min: float
+    outside_zone_min: float
+    check_ins: int
+    duty: DutyOut
+
+
+class ZoneReportOut(BaseModel):
+    zone: str
+    units: list[str]
+    patrol_km: float
+    patrol_min: float
+    outside_zone_min: float
+    duty: DutyOut
+
+
+class ShiftReportOut(BaseModel):
+    start: datetime
+    end: datetime
+    units: list[UnitReportOut]
+    zones: list[ZoneReportOut]
+
+    @classmethod
+    def of(cls, report: ShiftReport) -> ShiftReportOut:
+        def duty(d: DutyReport) -> DutyOut:
+            return DutyOut(
+                visits_done=d.visits_done,
+                visits_required=d.visits_required,
+                late=list(d.late),
+                missed=list(d.missed),
+                line_coverage=round(d.line_coverage, 4),
+                points=[PointReportOut.model_validate(p, from_attributes=True) for p in d.points],
+                lines=[LineReportOut.model_validate(x, from_attributes=True) for x in d.lines],
+            )
+
+        return cls(
+            start=report.start,
+            end=report.end,
+            units=[
+                UnitReportOut(
+                    unit=u.unit,
+                    zone=u.zone,
+                    patrol_km=round(u.patrol_km, 3),
+                    patrol_min=round(u.patrol_min, 2),
+                    outside_zone_min=round(u.outside_zone_min, 2),
+                    check_ins=len(u.check_ins),
+                    duty=duty(u.duty),
+                )
+                for u in report.units
+            ],
+            zones=[
+                ZoneReportOut(
+                    zone=z.zone,
+                    units=list(z.units),
+                    patrol_km=round(z.patrol_km, 3),
+                    patrol_min=round(z.patrol_min, 2),
+                    outside_zone_min=round(z.outside_zone_min, 2),
+                    duty=duty(z.duty),
+                )
+                for z in report.zones
+            ],
+        )

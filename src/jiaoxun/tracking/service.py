@@ -20,8 +20,17 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.city.context import CityContext
+from jiaoxun.city.models import PatrolPoint
 from jiaoxun.events import Event, EventBus
-from jiaoxun.tracking.models import Device, TrackPoint
+from jiaoxun.tracking.geofence import FenceEvent, FenceState, ZoneFences
+from jiaoxun.tracking.models import CheckInRow, Device, FenceEventRow, TrackPoint
+from jiaoxun.tracking.patrol import (
+    CheckIn,
+    CheckInState,
+    CheckInTracker,
+    MandatoryPoint,
+    PointFence,
+)
 from jiaoxun.tracking.pipeline import DEFAULT_LIMITS, DeviceTrack, Fix, Limits, RawFix, run
 from jiaoxun.units.models import Unit
 
@@ -56,12 +65,27 @@ class Ingestor:
         self.stats = Stats()
         self._queue: asyncio.Queue[RawFix] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.fences = ZoneFences.from_polygons(
+            [z.code for z in city.zones], city.zone_shapes, xy=city.travel_times.snapper.to_xy
+        )
+        self.fence_state: dict[str, FenceState] = {}
+        self.visit_state: dict[str, CheckInState] = {}
         self.reload_devices()
+        self.reload_points()
 
     def reload_devices(self) -> None:
         """Read which devices exist and which unit each belongs to."""
         with self.sessions() as session:
             self.unit_of = {d.device_id: d.unit_id for d in session.scalars(select(Device))}
+
+    def reload_points(self) -> None:
+        """Read the mandatory patrol points whose check-ins the tracker watches."""
+        with self.sessions() as session:
+            points = [
+                MandatoryPoint(p.id, p.lon, p.lat, p.radius_m, p.dwell_min, p.visits_per_shift)
+                for p in session.scalars(select(PatrolPoint))
+            ]
+        self.tracker = CheckInTracker(PointFence(points, xy=self.fences.xy)) if points else None
 
     # -- input side ---------------------------------------------------------------------------
 
@@ -117,10 +141,14 @@ class Ingestor:
         self.stats.accepted += len(outcome.accepted)
         self.stats.batches += 1
         if outcome.accepted:
+            fenced, check_ins = ([], []) if replay else self._geofence(outcome.accepted)
             with self.sessions() as session, session.begin():
                 self._persist(session, outcome.accepted, now=now)
+                self._persist_events(session, fenced, check_ins)
             if not replay:
                 self._publish(outcome.accepted)
+                for event in self._announce(fenced, check_ins):
+                    self.bus.publish(event)
         return outcome.accepted, outcome.rejected
 
     def _persist(self, session: Session, fixes: Sequence[Fix], *, now: datetime) -> None:
@@ -163,6 +191,91 @@ class Ingestor:
                     for unit_id, f in units.items()
                 ],
             )
+
+    def _geofence(self, fixes: Sequence[Fix]) -> tuple[list[tuple[str, FenceEvent]], list[CheckIn]]:
+        """Zone enters and exits, and patrol point check-ins, of live fixes in time order."""
+        fenced: list[tuple[str, FenceEvent]] = []
+        check_ins: list[CheckIn] = []
+        for fix in fixes:
+            x, y = self.fences.xy.transform(fix.lon, fix.lat)
+            state, events = self.fences.update_xy(self.fence_state.get(fix.device_id), x, y, fix.at)
+            self.fence_state[fix.device_id] = state
+            fenced += [(fix.device_id, e) for e in events]
+            if self.tracker is not None:
+                visits, done = self.tracker.update_xy(
+                    self.visit_state.get(fix.device_id), fix.device_id, x, y, fix.at
+                )
+                self.visit_state[fix.device_id] = visits
+                check_ins += done
+        return fenced, check_ins
+
+    def _persist_events(
+        self,
+        session: Session,
+        fenced: Sequence[tuple[str, FenceEvent]],
+        check_ins: Sequence[CheckIn],
+    ) -> None:
+        if fenced:
+            session.execute(
+                insert(FenceEventRow),
+                [
+                    {
+                        "unit_id": self.unit_of.get(device),
+                        "device_id": device,
+                        "zone": e.zone,
+                        "kind": e.kind,
+                        "at": e.at,
+                    }
+                    for device, e in fenced
+                ],
+            )
+        if check_ins:
+            session.execute(
+                insert(CheckInRow),
+                [
+                    {
+                        "point_id": c.point_id,
+                        "unit_id": self.unit_of.get(c.unit),
+                        "arrived_at": c.arrived_at,
+                        "checked_in_at": c.checked_in_at,
+                        "manual": False,
+                        "by": c.unit,
+                    }
+                    for c in check_ins
+                ],
+            )
+
+    def _announce(
+        self, fenced: Sequence[tuple[str, FenceEvent]], check_ins: Sequence[CheckIn]
+    ) -> list[Event]:
+        events = [
+            Event(
+                "zone",
+                e.kind,
+                {
+                    "device_id": device,
+                    "unit_id": self.unit_of.get(device),
+                    "zone": e.zone,
+                    "at": e.at.isoformat(),
+                },
+            )
+            for device, e in fenced
+        ]
+        events += [
+            Event(
+                "check_in",
+                "created",
+                {
+                    "point_id": c.point_id,
+                    "device_id": c.unit,
+                    "unit_id": self.unit_of.get(c.unit),
+                    "arrived_at": c.arrived_at.isoformat(),
+                    "checked_in_at": c.checked_in_at.isoformat(),
+                },
+            )
+            for c in check_ins
+        ]
+        return events
 
     def _publish(self, fixes: Sequence[Fix]) -> None:
         for device_id, fix in _latest_per_device(fixes).items():
