@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     jt808_port: int = Field(default=6808, ge=0, le=65535)
     #: the MQTT broker to take positions from (topic jiaoxun/devices/<id>/position); empty: none
     mqtt_url: str = ""
+    mqtt_topic_prefix: str = Field(default="jiaoxun/devices", pattern=r"^[\w\-]+(/[\w\-]+)*$")
     host: str = "127.0.0.1"
     port: int = Field(default=8110, ge=1, le=65535)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from jiaoxun.settings import Settings
 from jiaoxun.users.roles import Role
 from jiaoxun.web.app import create_app
 from jiaoxun.web.server import prepare
+
+MQTT_URL = os.environ.get("JIAOXUN_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
 
 
 def free_port() -> int:
@@ -34,6 +38,8 @@ def center(
         data_dir=tmp_path_factory.mktemp("data"),
         cache_dir=cache_dir,
         jt808_port=free_port(),
+        mqtt_url=MQTT_URL,
+        mqtt_topic_prefix=f"jiaoxun-test-{uuid.uuid4().hex[:8]}/devices",
     )
     engine, users = prepare(settings)
     passwords = {name: password for name, (_, password) in users.items()}

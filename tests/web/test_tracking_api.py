@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import paho.mqtt.publish as publish
 import pytest
 import shapely
 from center import Center
@@ -227,3 +229,36 @@ def test_a_manual_check_in_must_be_at_the_point(center: Center) -> None:
         json={"unit_id": me["unit_id"] + 1, "lon": point.lon, "lat": point.lat},
     )
     assert other_unit.status_code == 403
+
+
+def test_mqtt_positions_move_the_unit(center: Center) -> None:
+    settings = center.client.app.state.jiaoxun.settings
+    unit = _unit(center, "JX07-2")
+    device = f"mqtt-car-{center.kind}"
+    center.call(
+        "POST",
+        "/api/devices",
+        user="commander",
+        json={"device_id": device, "protocol": "mqtt", "unit_id": unit["id"]},
+    )
+    where = settings.mqtt_url.removeprefix("mqtt://").split(":")
+    topic = f"{settings.mqtt_topic_prefix}/{device}/position"
+    deadline = time.monotonic() + 15
+    moved = unit
+    while time.monotonic() < deadline:  # the subscriber may still be connecting: publish again
+        payload = json.dumps({"lat": 45.7391, "lon": 126.6833, "timestamp": time.time()})
+        publish.single(topic, payload, qos=1, hostname=where[0], port=int(where[1]))
+        time.sleep(0.3)
+        moved = _unit(center, "JX07-2")
+        if moved["lon"] == pytest.approx(126.6833):
+            break
+    assert (moved["lon"], moved["lat"]) == (pytest.approx(126.6833), pytest.approx(45.7391))
+    stats = center.call("GET", "/api/tracking/stats").json()
+    assert stats["mqtt"]["positions"] >= 1
+    publish.single(topic, "not json", hostname=where[0], port=int(where[1]))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if center.call("GET", "/api/tracking/stats").json()["mqtt"].get("malformed messages"):
+            break
+        time.sleep(0.2)
+    assert center.call("GET", "/api/tracking/stats").json()["mqtt"]["malformed messages"] >= 1

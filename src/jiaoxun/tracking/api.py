@@ -192,6 +192,7 @@ def stats(state: StateDep, _user: Reader) -> StatsOut:
         batches=s.batches,
         rejected=dict(s.rejected),
         jt808=dict(state.gateway.stats),
+        mqtt=dict(state.mqtt),
     )
 
 

@@ -72,16 +72,10 @@ class Gateway:
     ) -> None:
         self.sessions, self.ingestor, self.clock = sessions, ingestor, clock
         self.stats: Counter[str] = Counter()
-        self._server: asyncio.Server | None = None
-
-    @property
-    def serving(self) -> bool:
-        return self._server is not None and self._server.is_serving()
 
     async def serve(self, host: str, port: int) -> asyncio.Server:
         """Listen on (host, port) until the returned server is closed."""
-        self._server = await asyncio.start_server(self.connection, host, port)
-        return self._server
+        return await asyncio.start_server(self.connection, host, port)
 
     async def connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         splitter, serials = FrameSplitter(), SerialCounter()

@@ -77,6 +77,7 @@ class StatsOut(BaseModel):
     batches: int
     rejected: dict[str, int]
     jt808: dict[str, int]
+    mqtt: dict[str, int]
 
 
 class CheckInIn(Input):

@@ -99,12 +99,8 @@ class Ingestor:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, raw)
 
     async def run_forever(self, *, wait_s: float = 0.05) -> None:
-        """Drain the queue in batches until cancelled. One loop drains at a time: a second
-        start in another loop (a second app lifespan) returns at once."""
-        loop = asyncio.get_running_loop()
-        if self._loop is not None and self._loop is not loop and self._loop.is_running():
-            return
-        self._loop, self._queue = loop, asyncio.Queue()
+        """Drain the queue in batches until cancelled."""
+        self._loop, self._queue = asyncio.get_running_loop(), asyncio.Queue()
         try:
             while True:
                 batch = [await self._queue.get()]

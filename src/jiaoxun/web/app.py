@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.settings import Settings
 from jiaoxun.tracking.api import router as tracking_router
 from jiaoxun.tracking.gateway import Gateway
+from jiaoxun.tracking.mqtt import subscribe
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.units.api import router as units_router
 from jiaoxun.users.api import router as users_router
@@ -41,25 +43,52 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         city = load_city_context(session, settings)
     ingestor = Ingestor(sessions=sessions, city=city, bus=bus)
     gateway = Gateway(sessions=sessions, ingestor=ingestor)
+    mqtt_stats: Counter[str] = Counter()
     state = AppState(
-        settings=settings, sessions=sessions, city=city, bus=bus, ingestor=ingestor, gateway=gateway
+        settings=settings,
+        sessions=sessions,
+        city=city,
+        bus=bus,
+        ingestor=ingestor,
+        gateway=gateway,
+        mqtt=mqtt_stats,
     )
+    inputs = {"running": False}  # a second lifespan of the same app (tests) starts none again
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         bus.bind(asyncio.get_running_loop())
+        if inputs["running"]:
+            yield
+            return
+        inputs["running"] = True
         tasks = [
             asyncio.create_task(ingestor.run_forever()),
             asyncio.create_task(_housekeeping(ingestor, settings)),
         ]
-        port = settings.jt808_port
-        server = await gateway.serve(settings.host, port) if port and not gateway.serving else None
-        yield
-        if server is not None:
-            server.close()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if settings.mqtt_url:
+            tasks.append(
+                asyncio.create_task(
+                    subscribe(
+                        settings.mqtt_url,
+                        ingestor,
+                        prefix=settings.mqtt_topic_prefix,
+                        stats=mqtt_stats,
+                    )
+                )
+            )
+        server = None
+        if settings.jt808_port:
+            server = await gateway.serve(settings.host, settings.jt808_port)
+        try:
+            yield
+        finally:
+            if server is not None:
+                server.close()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            inputs["running"] = False
 
     app = FastAPI(
         title="jiaoxun 交巡 command center",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class AppState:
     bus: LocalBus
     ingestor: Ingestor
     gateway: Gateway
+    mqtt: Counter[str]
 
 
 def app_state(request: Request) -> AppState:

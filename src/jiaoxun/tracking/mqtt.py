@@ -1,0 +1,99 @@
+"""Positions over MQTT: each device publishes to its own topic, ``<prefix>/<device id>/position``.
+
+The payload is a JSON object: ``{"lat", "lon", "timestamp"}`` (Unix seconds or milliseconds, or
+ISO 8601) and optionally ``speed_kph, course_deg, altitude_m, accuracy_m``. The subscriber
+feeds the same pipeline as every other input and reconnects by itself when the broker goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+import aiomqtt
+
+from jiaoxun.errors import InvalidInput
+from jiaoxun.tracking.osmand import parse_time
+from jiaoxun.tracking.pipeline import RawFix, validate
+from jiaoxun.tracking.service import Ingestor
+
+log = logging.getLogger(__name__)
+_OPTIONAL = ("speed_kph", "course_deg", "altitude_m", "accuracy_m")
+
+
+def fix_from_message(topic: str, payload: bytes, *, prefix: str, now: datetime) -> RawFix:
+    """The fix in one MQTT message; `InvalidInput` names what is wrong with it."""
+    parts = topic.split("/")
+    if (
+        topic.count("/") != prefix.count("/") + 2
+        or not topic.startswith(prefix + "/")
+        or parts[-1] != "position"
+        or not parts[-2]
+    ):
+        raise InvalidInput(f"topic {topic!r} is not {prefix}/<device id>/position")
+    try:
+        body = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"payload on {topic} is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidInput(f"payload on {topic} must be a JSON object")
+    numbers = {}
+    for key in ("lat", "lon", *_OPTIONAL):
+        value = body.get(key)
+        if value is None:
+            if key in ("lat", "lon"):
+                raise InvalidInput(f"payload on {topic} lacks {key}")
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise InvalidInput(f"{key} on {topic} must be a number, got {value!r}")
+        numbers[key] = float(value)
+    at = parse_time(body["timestamp"]) if body.get("timestamp") is not None else now
+    return RawFix(device_id=parts[-2], at=at, source="mqtt", **numbers)
+
+
+async def subscribe(
+    url: str, ingestor: Ingestor, *, prefix: str, stats: Counter[str], retry_s: float = 2.0
+) -> None:
+    """Take positions from the broker at `url` (mqtt://host:port) until cancelled."""
+    where = urlparse(url)
+    while True:
+        try:
+            async with aiomqtt.Client(where.hostname or "127.0.0.1", where.port or 1883) as client:
+                await client.subscribe(f"{prefix}/+/position", qos=1)
+                stats["connected"] += 1
+                async for message in client.messages:
+                    _take(
+                        str(message.topic),
+                        bytes(message.payload or b""),
+                        ingestor,
+                        prefix=prefix,
+                        stats=stats,
+                    )
+        except aiomqtt.MqttError as exc:
+            stats["disconnected"] += 1
+            log.warning("MQTT broker %s: %s; retrying in %.0f s", url, exc, retry_s)
+            await asyncio.sleep(retry_s)
+
+
+def _take(
+    topic: str, payload: bytes, ingestor: Ingestor, *, prefix: str, stats: Counter[str]
+) -> None:
+    now = datetime.now(UTC)
+    try:
+        raw = fix_from_message(topic, payload, prefix=prefix, now=now)
+    except InvalidInput as exc:
+        stats["malformed messages"] += 1
+        log.warning("%s", exc)
+        return
+    reason = validate(raw, now=now, limits=ingestor.limits)
+    if raw.device_id not in ingestor.unit_of:
+        reason = "unknown device"
+    if reason is not None:
+        ingestor.stats.rejected[reason] += 1
+        return
+    stats["positions"] += 1
+    ingestor.submit([raw])

@@ -1,0 +1,43 @@
+"""Decoding positions published over MQTT."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from jiaoxun.errors import InvalidInput
+from jiaoxun.tracking.mqtt import fix_from_message
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+PREFIX = "jiaoxun/devices"
+
+
+def test_a_position() -> None:
+    raw = fix_from_message(
+        "jiaoxun/devices/car-7/position",
+        b'{"lat": 45.75, "lon": 126.64, "timestamp": 1764417600, "speed_kph": 42.5}',
+        prefix=PREFIX,
+        now=NOW,
+    )
+    assert (raw.device_id, raw.lat, raw.lon, raw.speed_kph) == ("car-7", 45.75, 126.64, 42.5)
+    assert raw.at == datetime(2025, 11, 29, 12, 0, tzinfo=UTC)
+    assert raw.source == "mqtt"
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "words"),
+    [
+        ("jiaoxun/devices/car-7/status", b"{}", "is not jiaoxun/devices/<device id>/position"),
+        ("jiaoxun/devices//position", b"{}", "is not jiaoxun/devices"),
+        ("other/car-7/position", b"{}", "is not jiaoxun/devices"),
+        ("jiaoxun/devices/car-7/position", b"\xff\xfe", "is not JSON"),
+        ("jiaoxun/devices/car-7/position", b"[1, 2]", "must be a JSON object"),
+        ("jiaoxun/devices/car-7/position", b'{"lon": 126}', "lacks lat"),
+        ("jiaoxun/devices/car-7/position", b'{"lat": "x", "lon": 1}', "lat on"),
+        ("jiaoxun/devices/car-7/position", b'{"lat": true, "lon": 1}', "must be a number"),
+    ],
+)
+def test_bad_messages_are_named(topic: str, payload: bytes, words: str) -> None:
+    with pytest.raises(InvalidInput, match=words.replace("(", r"\(")):
+        fix_from_message(topic, payload, prefix=PREFIX, now=NOW)
