@@ -262,3 +262,39 @@ def test_mqtt_positions_move_the_unit(center: Center) -> None:
             break
         time.sleep(0.2)
     assert center.call("GET", "/api/tracking/stats").json()["mqtt"]["malformed messages"] >= 1
+
+
+def test_silent_devices_go_offline_and_old_tracks_are_purged(
+    center: Center, phone: dict[str, Any]
+) -> None:
+    ingestor = center.client.app.state.jiaoxun.ingestor
+    center.client.get(
+        "/api/osmand",
+        params={"id": phone["device"], "lat": 45.7561, "lon": 126.6414, "timestamp": time.time()},
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        devices = {d["device_id"]: d for d in center.call("GET", "/api/devices").json()}
+        if devices[phone["device"]]["online"]:
+            break
+        time.sleep(0.1)
+    assert devices[phone["device"]]["online"]
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    offline = ingestor.mark_offline(now=later, after=timedelta(minutes=5))
+    assert phone["device"] in offline
+    devices = {d["device_id"]: d for d in center.call("GET", "/api/devices").json()}
+    assert devices[phone["device"]]["online"] is False
+    before = center.call(
+        "GET",
+        f"/api/units/{phone['unit']}/track",
+        params={"from": (datetime.now(UTC) - timedelta(days=2)).isoformat()},
+    ).json()["total_points"]
+    assert before > 0
+    purged = ingestor.purge(now=datetime.now(UTC) + timedelta(days=1), keep=timedelta(hours=1))
+    assert purged >= before
+    after = center.call(
+        "GET",
+        f"/api/units/{phone['unit']}/track",
+        params={"from": (datetime.now(UTC) - timedelta(days=2)).isoformat()},
+    ).json()["total_points"]
+    assert after == 0
