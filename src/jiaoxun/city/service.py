@@ -27,7 +27,9 @@ from jiaoxun.geo.osm import cache_path_for, network_from_pbf
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.table import cached_table
 from jiaoxun.geo.travel import TravelTimes
+from jiaoxun.incidents.models import Incident
 from jiaoxun.settings import Settings
+from jiaoxun.tracking.models import CheckInRow
 from jiaoxun.units.models import Unit
 
 DEMO_NAME = "demo city (central Harbin, OpenStreetMap)"
@@ -55,9 +57,6 @@ def city_pbf(session: Session, settings: Settings) -> Path:
 def clear_layout(session: Session) -> None:
     """Delete the city layout and its units (a city is rebuilt whole). Refused once the
     database holds operations: their history refers to the city's zones and units."""
-    from jiaoxun.incidents.models import Incident
-    from jiaoxun.tracking.models import CheckInRow
-
     for history, what in ((Incident, "incidents"), (CheckInRow, "patrol check-ins")):
         if session.scalar(select(func.count()).select_from(history)):
             raise Conflict(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -156,12 +155,3 @@ class DispatchOrder(Base):
 
     incident: Mapped[Incident] = relationship(back_populates="orders")
     unit: Mapped[Unit] = relationship()
-
-
-def detail(row: Base) -> dict[str, Any]:
-    """Column values of a row, as JSON-able plain values (for the audit log and events)."""
-    out: dict[str, Any] = {}
-    for column in row.__table__.columns:
-        value = getattr(row, column.key)
-        out[column.key] = value.isoformat() if isinstance(value, datetime) else value
-    return out
