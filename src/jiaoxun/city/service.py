@@ -30,7 +30,7 @@ from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.incidents.models import Incident
 from jiaoxun.settings import Settings
 from jiaoxun.tracking.models import CheckInRow
-from jiaoxun.units.models import Unit
+from jiaoxun.units.models import Officer, Unit
 
 DEMO_NAME = "demo city (central Harbin, OpenStreetMap)"
 
@@ -63,7 +63,7 @@ def clear_layout(session: Session) -> None:
                 f"the database holds {what}: build a new city into a new database "
                 "(JIAOXUN_DATABASE_URL), so that their history keeps its zones and units"
             )
-    for table in (Unit, PatrolPoint, PatrolLine, Kiosk, Zone, City):
+    for table in (Officer, Unit, PatrolPoint, PatrolLine, Kiosk, Zone, City):
         session.execute(delete(table))
 
 

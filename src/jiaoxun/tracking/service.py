@@ -172,11 +172,7 @@ class Ingestor:
         )
         latest = _latest_per_device(fixes)
         session.execute(
-            update(Device),
-            [
-                {"id": d.id, "last_seen_at": now, "online": True}
-                for d in session.scalars(select(Device).where(Device.device_id.in_(latest)))
-            ],
+            update(Device).where(Device.device_id.in_(latest)).values(last_seen_at=now, online=True)
         )
         units = {self.unit_of[k]: f for k, f in latest.items() if self.unit_of.get(k)}
         if units:

@@ -88,13 +88,17 @@ def seed_crews(session: Session, *, now: datetime) -> int:
     """Give every unit without a crew one officer (民警) and one auxiliary (辅警), and put units
     that have never had a status at their kiosk. Returns the officers added."""
     added = 0
-    for i, unit in enumerate(list_units(session)):
+    badges = set(session.scalars(select(Officer.badge)))
+    number = len(badges)
+    for unit in list_units(session):
         if unit.crew:
             continue
-        for j, kind in enumerate((OfficerKind.OFFICER, OfficerKind.AUXILIARY)):
-            k = 2 * i + j
-            name = _SURNAMES[k % len(_SURNAMES)] + _GIVEN[(7 * k) % len(_GIVEN)]
-            unit.crew.append(Officer(name=name, badge=f"220800{k + 1:04d}", kind=kind))
+        for kind in (OfficerKind.OFFICER, OfficerKind.AUXILIARY):
+            while (badge := f"220800{number + 1:04d}") in badges:
+                number += 1
+            name = _SURNAMES[number % len(_SURNAMES)] + _GIVEN[(7 * number) % len(_GIVEN)]
+            unit.crew.append(Officer(name=name, badge=badge, kind=kind))
+            badges.add(badge)
             added += 1
         if unit.status_at is None:
             unit.status, unit.status_at = UnitStatus.AT_KIOSK, now
