@@ -268,16 +268,15 @@ def test_silent_devices_go_offline_and_old_tracks_are_purged(
     center: Center, phone: dict[str, Any]
 ) -> None:
     ingestor = center.client.app.state.jiaoxun.ingestor
+    accepted = ingestor.stats.accepted
     center.client.get(
         "/api/osmand",
         params={"id": phone["device"], "lat": 45.7561, "lon": 126.6414, "timestamp": time.time()},
     )
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        devices = {d["device_id"]: d for d in center.call("GET", "/api/devices").json()}
-        if devices[phone["device"]]["online"]:
-            break
-        time.sleep(0.1)
+    while ingestor.stats.accepted == accepted and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the fix has gone through the pipeline and is stored
+    devices = {d["device_id"]: d for d in center.call("GET", "/api/devices").json()}
     assert devices[phone["device"]]["online"]
     later = datetime.now(UTC) + timedelta(minutes=10)
     offline = ingestor.mark_offline(now=later, after=timedelta(minutes=5))
@@ -298,3 +297,29 @@ def test_silent_devices_go_offline_and_old_tracks_are_purged(
         params={"from": (datetime.now(UTC) - timedelta(days=2)).isoformat()},
     ).json()["total_points"]
     assert after == 0
+
+
+def test_a_phone_belongs_to_an_officer(center: Center) -> None:
+    unit = _unit(center, "JX04-1")
+    officer = unit["crew"][0]["id"]
+    reply = center.call(
+        "POST",
+        "/api/devices",
+        user="commander",
+        json={
+            "device_id": f"phone-of-{officer}-{center.kind}",
+            "protocol": "osmand",
+            "unit_id": unit["id"],
+            "officer_id": officer,
+        },
+    )
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["officer_id"] == officer
+    nobody = center.call(
+        "POST",
+        "/api/devices",
+        user="commander",
+        json={"device_id": f"phone-x-{center.kind}", "protocol": "osmand", "officer_id": 999999},
+    )
+    assert nobody.status_code == 404
+    assert "officer 999999" in nobody.json()["message"]

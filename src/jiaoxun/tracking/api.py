@@ -29,7 +29,7 @@ from jiaoxun.tracking.schemas import (
     TrackPointOut,
 )
 from jiaoxun.tracking.shifts import check_in_by_hand, shift_report
-from jiaoxun.units.models import Unit
+from jiaoxun.units.models import Officer, Unit
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, Role
 from jiaoxun.web.deps import AppState, Now, RowId, SessionDep, StateDep, requires
@@ -119,13 +119,19 @@ def devices(session: SessionDep, _user: Reader) -> list[DeviceOut]:
 
 @router.post("/api/devices", status_code=status.HTTP_201_CREATED)
 def add_device(body: DeviceIn, session: SessionDep, state: StateDep, user: Configurer) -> DeviceOut:
-    """Register a device and bind it to a unit."""
+    """Register a device and bind it to a unit, and a phone to the officer who carries it."""
     if session.scalar(select(Device).where(Device.device_id == body.device_id)):
         raise Conflict(f"device {body.device_id!r} is registered already")
     if body.unit_id is not None and session.get(Unit, body.unit_id) is None:
         raise NotFound(f"unit {body.unit_id} does not exist")
+    if body.officer_id is not None and session.get(Officer, body.officer_id) is None:
+        raise NotFound(f"officer {body.officer_id} does not exist")
     device = Device(
-        device_id=body.device_id, protocol=body.protocol, unit_id=body.unit_id, online=False
+        device_id=body.device_id,
+        protocol=body.protocol,
+        unit_id=body.unit_id,
+        officer_id=body.officer_id,
+        online=False,
     )
     session.add(device)
     session.flush()

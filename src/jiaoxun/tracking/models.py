@@ -21,6 +21,8 @@ class Device(Base):
     device_id: Mapped[str] = mapped_column(String(40), unique=True)
     protocol: Mapped[str] = mapped_column(String(20))  # osmand, jt808, mqtt
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    #: the officer who carries it (a phone), when it is personal
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id", ondelete="SET NULL"))
     auth_code: Mapped[str | None] = mapped_column(String(40))  # JT/T 808 authentication
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     online: Mapped[bool] = mapped_column(Boolean, default=False)

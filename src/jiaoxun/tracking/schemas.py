@@ -41,6 +41,7 @@ class DeviceIn(Input):
     device_id: DeviceId
     protocol: Annotated[str, StringConstraints(pattern=r"^(osmand|jt808|mqtt)$")]
     unit_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    officer_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
 
 
 class DeviceOut(BaseModel):
@@ -50,6 +51,7 @@ class DeviceOut(BaseModel):
     device_id: str
     protocol: str
     unit_id: int | None
+    officer_id: int | None
     last_seen_at: datetime | None
     online: bool
 

@@ -133,18 +133,19 @@ class Ingestor:
         )
         if len(known) < len(raws):
             outcome.rejected["unknown device"] += len(raws) - len(known)
-        self.stats.rejected.update(outcome.rejected)
-        self.stats.accepted += len(outcome.accepted)
-        self.stats.batches += 1
         if outcome.accepted:
             fenced, check_ins = ([], []) if replay else self._geofence(outcome.accepted)
             with self.sessions() as session, session.begin():
                 self._persist(session, outcome.accepted, now=now)
                 self._persist_events(session, fenced, check_ins)
-            if not replay:
-                self._publish(outcome.accepted)
-                for event in self._announce(fenced, check_ins):
-                    self.bus.publish(event)
+        # counted once stored: a figure of what the database holds
+        self.stats.rejected.update(outcome.rejected)
+        self.stats.accepted += len(outcome.accepted)
+        self.stats.batches += 1
+        if outcome.accepted and not replay:
+            self._publish(outcome.accepted)
+            for event in self._announce(fenced, check_ins):
+                self.bus.publish(event)
         return outcome.accepted, outcome.rejected
 
     def _persist(self, session: Session, fixes: Sequence[Fix], *, now: datetime) -> None:
