@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import FastAPI, Query, WebSocket, WebSocketDisconnect
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from jiaoxun import __version__
 from jiaoxun.audit.api import router as audit_router
@@ -28,7 +28,7 @@ from jiaoxun.tracking.service import Ingestor
 from jiaoxun.units.api import router as units_router
 from jiaoxun.users.api import router as users_router
 from jiaoxun.users.service import user_for_token
-from jiaoxun.web.deps import AppState
+from jiaoxun.web.deps import AppState, read_session
 from jiaoxun.web.errors import add_error_handlers
 
 _POLICY_VIOLATION = 1008
@@ -121,7 +121,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         websocket: WebSocket, token: Annotated[str, Query(max_length=100)] = ""
     ) -> None:
         """Every incident, order and unit change as JSON; `?token=` carries the bearer token."""
-        if not _token_ok(sessions, token):
+        if not _token_ok(state, token):
             await websocket.close(code=_POLICY_VIOLATION, reason="a valid ?token= is needed")
             return
         await websocket.accept()
@@ -147,10 +147,9 @@ async def _housekeeping(ingestor: Ingestor, settings: Settings, *, every_s: floa
         )
 
 
-def _token_ok(sessions: sessionmaker[Session], token: str) -> bool:
+def _token_ok(state: AppState, token: str) -> bool:
     try:
-        with sessions() as session:
-            session.connection(execution_options={"read_only": True})
+        with read_session(state) as session:
             user_for_token(session, token)
     except JiaoxunError:
         return False
