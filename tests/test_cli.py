@@ -193,3 +193,22 @@ def test_patrol_report(built_demo: dict[str, str]) -> None:
     )
     assert naive.exit_code == 2
     assert "time zone offset" in naive.output
+
+
+def test_simulate(built_demo: dict[str, str], tmp_path: Path) -> None:
+    png = tmp_path / "after.png"
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "after", "--days", "1", "--replications", "2", "--json", "--png", str(png)],
+        env=built_demo,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["replications"] == 2
+    assert summary["incidents"] > 10
+    assert 60 < summary["response_p50_s"] < 600
+    assert set(summary["compliance"]) == {"3分钟", "5分钟"}
+    assert png.stat().st_size > 10_000
+    bad = CliRunner().invoke(app, ["simulate", "sometime"], env=built_demo)
+    assert bad.exit_code == 2
+    assert "neither a file nor one of" in " ".join(bad.output.split())

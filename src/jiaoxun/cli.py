@@ -279,6 +279,67 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
+@app.command("simulate")
+def simulate_command(
+    scenario: Annotated[str, typer.Argument(help="before, after, or a scenario TOML file")],
+    days: Annotated[float, typer.Option(min=0.01, max=3660, help="simulated days per run")] = 61,
+    seed: Annotated[int, typer.Option(help="seed of the first replication")] = 1,
+    replications: Annotated[int, typer.Option(min=1, max=1000)] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    png: Annotated[Path | None, typer.Option(help="plot the response times to this PNG")] = None,
+) -> None:
+    """Simulate a deployment on the city's roads: response times and 1-3-5 compliance."""
+    from rich.progress import BarColumn, MofNCompleteColumn
+
+    from jiaoxun.sim.model import simulate
+    from jiaoxun.sim.report import plot_responses, summarise
+    from jiaoxun.sim.scenario import load_scenario
+    from jiaoxun.sim.service import stored_city
+
+    with command_session() as (settings, session):
+        plan = load_scenario(scenario)
+        city = stored_city(session, settings)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    runs = []
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"simulating {plan.name}", total=replications)
+        for r in range(replications):
+            runs.append(simulate(city, plan, days=days, seed=seed + r))
+            progress.advance(task)
+    summary = summarise(runs)
+    if png is not None:
+        plot_responses({plan.name: runs}, png)
+    if as_json:
+        out.print_json(json.dumps(summary.as_json()))
+        return
+    table = Table(
+        title=f"{plan.name}: {replications} × {days:g} days, "
+        f"{summary.incidents:.0f} incidents a run"
+    )
+    table.add_column("figure")
+    table.add_column("mean", justify="right")
+    table.add_column("95 % interval", justify="right")
+    rows = [
+        ("response p50 (s)", summary.response_p50_s),
+        ("response p90 (s)", summary.response_p90_s),
+        ("response mean (s)", summary.response_mean_s),
+    ]
+    rows += [(f"within {tier} of the call", i) for tier, i in summary.compliance.items()]
+    rows += [
+        ("car utilisation", summary.utilisation),
+        ("cross-zone dispatches", summary.cross_zone_share),
+        ("queue wait mean (s)", summary.queue_wait_mean_s),
+    ]
+    for name, i in rows:
+        table.add_row(name, f"{i.mean:.3f}", f"{i.low:.3f} … {i.high:.3f}")
+    out.print(table)
+
+
 @app.command("eta")
 def eta(
     from_: Annotated[str, typer.Option("--from", help="origin LON,LAT (WGS-84)")],

@@ -39,3 +39,7 @@ class NotAllowed(JiaoxunError):
 
 class NotAuthenticated(JiaoxunError):
     """No valid credentials were given (HTTP 401)."""
+
+
+class SolverFailed(JiaoxunError):
+    """An optimisation solver ended without a usable solution (infeasible, invalid, timed out)."""

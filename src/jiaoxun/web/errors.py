@@ -22,6 +22,7 @@ from jiaoxun.errors import (
     NotAllowed,
     NotAuthenticated,
     NotFound,
+    SolverFailed,
 )
 
 STATUS: dict[type[JiaoxunError], tuple[int, str]] = {
@@ -31,6 +32,7 @@ STATUS: dict[type[JiaoxunError], tuple[int, str]] = {
     NotAuthenticated: (401, "not_authenticated"),
     NotAllowed: (403, "forbidden"),
     DataSourceError: (503, "data_unavailable"),
+    SolverFailed: (503, "solver_failed"),
 }
 
 

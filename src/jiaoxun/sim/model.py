@@ -1,0 +1,298 @@
+"""The SimPy model of a city's policing: calls arrive, the command center dispatches with
+`incidents.recommend` (the live server's code, not a copy), cars drive at the network's speeds,
+stay on scene, and go back to patrolling their zones.
+
+Like a wind tunnel for a deployment: the same calls can be played against `before` and `after`
+and the response times compared. Simplifications, stated once: a car moving between two points
+is placed at its destination when it arrives (its ETA is exact, its position in between is not
+tracked); an idle kiosk car moves to a random point of its zone's mandatory patrol lines every
+`patrol_hop_s`; a call that finds no free car waits for the next car to come free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from jiaoxun.geo.snap import Snap, Snaps
+from jiaoxun.geo.travel import TravelTimes
+from jiaoxun.incidents.plans import plan_for
+from jiaoxun.incidents.recommend import UnitView, recommend
+from jiaoxun.incidents.targets import DEFAULT_TIERS, Tier, judge
+from jiaoxun.sim.scenario import Scenario
+from jiaoxun.units.status import UnitStatus
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # local midnight is 16:00 UTC the day before
+LOCAL_OFFSET_H = 8
+
+
+@dataclass(frozen=True, eq=False)
+class SimCity:
+    """The city as the simulator needs it; see `sim.city.sim_city`."""
+
+    travel_times: TravelTimes
+    node_zone: NDArray[np.int64]  # zone index of every road node (-1: none)
+    zone_codes: tuple[str, ...]
+    kiosks: Snaps  # kiosk z heads zone z
+    patrol_edges: tuple[NDArray[np.int64], ...]  # per zone: edges of its mandatory lines
+    node_weight: NDArray[np.float64]  # where calls come from, relative
+
+
+@dataclass
+class _Car:
+    index: int
+    call_sign: str
+    zone: int  # -1: answers anywhere
+    home: Snap
+    at: Snap
+    free: bool = True
+    busy_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class IncidentOutcome:
+    """What became of one call (seconds since the start of the run)."""
+
+    call_s: float
+    category: str
+    zone: int
+    units_asked: int
+    units_sent: int
+    queue_wait_s: float
+    response_s: float | None  # call → first car on scene
+    dispatch_to_arrival_s: float | None
+    cross_zone: int  # cars sent from another zone
+    verdicts: tuple[bool | None, ...]  # met from the call, per tier
+
+
+@dataclass(frozen=True)
+class Run:
+    scenario: str
+    days: float
+    seed: int
+    tiers: tuple[Tier, ...]
+    incidents: tuple[IncidentOutcome, ...]
+    utilisation: tuple[float, ...]  # per car: share of the time busy
+
+
+@dataclass
+class _World:
+    env: simpy.Environment
+    city: SimCity
+    scenario: Scenario
+    rng: np.random.Generator
+    cars: list[_Car]
+    tiers: tuple[Tier, ...]
+    freed: simpy.Event
+    outcomes: list[IncidentOutcome] = field(default_factory=list)
+    patrol_hop_s: float = 900.0
+
+    def now(self) -> datetime:
+        return EPOCH + timedelta(seconds=self.env.now)
+
+    def car_freed(self) -> None:
+        self.freed.succeed()
+        self.freed = self.env.event()
+
+
+def _random_node_snaps(city: SimCity, rng: np.random.Generator, n: int) -> Snaps:
+    net = city.travel_times.network
+    nodes = rng.choice(net.n_nodes, size=n, p=city.node_weight / city.node_weight.sum())
+    return city.travel_times.snap_many(net.node_lon[nodes], net.node_lat[nodes])
+
+
+def _patrol_spot(world: _World, car: _Car) -> Snap:
+    """A random point of the car's zone's mandatory lines (its kiosk without lines)."""
+    edges = world.city.patrol_edges[car.zone] if car.zone >= 0 else np.empty(0, dtype=np.int64)
+    if not len(edges):
+        return car.home
+    edge = int(world.rng.choice(edges))
+    net = world.city.travel_times.network
+    twin = int(net.edge_twin[edge])
+    canonical = edge if twin < 0 or edge < twin else twin
+    fraction = float(world.rng.uniform())
+    return Snap(
+        canonical,
+        fraction,
+        0.0,
+        float(net.node_lon[net.edge_tail[edge]]),
+        float(net.node_lat[net.edge_tail[edge]]),
+    )
+
+
+def _patrol(world: _World, car: _Car) -> Generator[simpy.Event, Any, None]:
+    while True:
+        yield world.env.timeout(world.rng.exponential(world.patrol_hop_s))
+        if car.free:
+            car.at = _patrol_spot(world, car)
+
+
+def _calls(world: _World, days: float) -> Generator[simpy.Event, Any, None]:
+    """A Poisson process with the scenario's hourly profile (by thinning)."""
+    profile = np.array(world.scenario.hourly_profile)
+    rate_h = world.scenario.calls_per_day * profile / profile.sum()  # calls per hour
+    peak_per_s = rate_h.max() / 3600.0
+    codes = list(world.scenario.categories)
+    shares = np.array([world.scenario.categories[c] for c in codes])
+    spots: Iterator[Snap] = iter(())
+    while True:
+        yield world.env.timeout(world.rng.exponential(1.0 / peak_per_s))
+        if world.env.now >= days * 86400:
+            return
+        hour = int((world.env.now / 3600 + LOCAL_OFFSET_H) % 24)
+        if world.rng.uniform() * rate_h.max() > rate_h[hour]:
+            continue
+        spot = next(spots, None)
+        if spot is None:
+            batch = _random_node_snaps(world.city, world.rng, 256)
+            spots = (batch[i] for i in range(len(batch)))
+            spot = next(spots)
+        code = codes[int(world.rng.choice(len(codes), p=shares / shares.sum()))]
+        world.env.process(_incident(world, spot, code))
+
+
+def _incident(world: _World, spot: Snap, code: str) -> Generator[simpy.Event, Any, None]:
+    env, call_s = world.env, world.env.now
+    plan = plan_for(code)
+    net = world.city.travel_times.network
+    zone = int(world.city.node_zone[net.edge_tail[spot.edge]])
+    yield env.timeout(world.scenario.dispatch_delay_s)
+    sent: list[tuple[_Car, float]] = []
+    first_dispatch_s: float | None = None
+    while len(sent) < plan.units and env.now - call_s < 3600:
+        free = [c for c in world.cars if c.free]
+        if not free:
+            yield world.freed
+            continue
+        rec = recommend(
+            lon=spot.lon,
+            lat=spot.lat,
+            units=[_view(c, world) for c in free],
+            travel_times=world.city.travel_times,
+            plan=type(plan)(units=plan.units - len(sent), distinct_zones=plan.distinct_zones),
+            tiers=(),
+            now=world.now(),
+            max_fix_age_s=1e9,
+            zone=world.city.zone_codes[zone] if zone >= 0 else None,
+            unit_snaps=Snaps.of([c.at for c in free]),
+        )
+        if not rec.chosen:  # no free car can reach the place: wait for another
+            yield world.freed
+            continue
+        eta = {c.unit_id: c.eta_s for c in rec.candidates}
+        for index in rec.chosen:
+            car = world.cars[index]
+            car.free = False
+            sent.append((car, float(eta[index] or 0.0)))
+            env.process(_respond(world, car, spot, code, float(eta[index] or 0.0)))
+        first_dispatch_s = first_dispatch_s if first_dispatch_s is not None else env.now
+        if len(sent) < plan.units:
+            yield world.freed  # the rest of the force when a car comes free
+    world.outcomes.append(_outcome(world, call_s, first_dispatch_s, sent, code, zone, plan.units))
+
+
+def _view(car: _Car, world: _World) -> UnitView:
+    zone = world.city.zone_codes[car.zone] if car.zone >= 0 else None
+    return UnitView(
+        car.index, car.call_sign, zone, UnitStatus.AVAILABLE, car.at.lon, car.at.lat, world.now()
+    )
+
+
+def _respond(
+    world: _World, car: _Car, spot: Snap, code: str, eta_s: float
+) -> Generator[simpy.Event, Any, None]:
+    started = world.env.now
+    yield world.env.timeout(eta_s)
+    mean_min = world.scenario.on_scene_min.get(code[:2] + "0000", 30.0)
+    yield world.env.timeout(world.rng.exponential(mean_min * 60.0))
+    car.busy_s += world.env.now - started
+    car.at, car.free = spot, True
+    world.car_freed()
+
+
+def _outcome(
+    world: _World,
+    call_s: float,
+    dispatch_s: float | None,
+    sent: Sequence[tuple[_Car, float]],
+    code: str,
+    zone: int,
+    asked: int,
+) -> IncidentOutcome:
+    arrivals = sorted((dispatch_s or call_s) + eta for _, eta in sent)
+    verdicts = judge(
+        world.tiers,
+        call_at=EPOCH + timedelta(seconds=call_s),
+        dispatched_at=EPOCH + timedelta(seconds=dispatch_s) if dispatch_s is not None else None,
+        arrivals=[EPOCH + timedelta(seconds=a) for a in arrivals],
+        required_units=asked,
+        place_class=None,
+        zone=None,
+        now=EPOCH + timedelta(seconds=max(arrivals or [call_s]) + 1e6),
+    )
+    by_tier = {v.tier: v.met_from_call for v in verdicts}
+    return IncidentOutcome(
+        call_s=call_s,
+        category=code,
+        zone=zone,
+        units_asked=asked,
+        units_sent=len(sent),
+        queue_wait_s=(dispatch_s - call_s - world.scenario.dispatch_delay_s)
+        if dispatch_s is not None
+        else float("nan"),
+        response_s=arrivals[0] - call_s if arrivals else None,
+        dispatch_to_arrival_s=arrivals[0] - dispatch_s
+        if arrivals and dispatch_s is not None
+        else None,
+        cross_zone=sum(1 for car, _ in sent if car.zone >= 0 and car.zone != zone),
+        verdicts=tuple(by_tier.get(t.name) for t in world.tiers),
+    )
+
+
+def simulate(
+    city: SimCity,
+    scenario: Scenario,
+    *,
+    days: float,
+    seed: int,
+    tiers: Sequence[Tier] = DEFAULT_TIERS,
+) -> Run:
+    """One run of `days` days of `scenario` on `city`, reproducible by `seed`."""
+    env = simpy.Environment()
+    rng = np.random.default_rng(seed)
+    cars: list[_Car] = []
+    staffed = range(scenario.kiosks or len(city.zone_codes))
+    for z in staffed:
+        for c in range(scenario.cars_per_kiosk):
+            cars.append(
+                _Car(len(cars), f"JX{z + 1:02d}-{c + 1}", z, city.kiosks[z], city.kiosks[z])
+            )
+    if scenario.patrol_cars:
+        spots = city.travel_times.snap_many(
+            np.array([p[0] for p in scenario.patrol_cars]),
+            np.array([p[1] for p in scenario.patrol_cars]),
+        )
+        for i in range(len(spots)):
+            cars.append(_Car(len(cars), f"P{i + 1}", -1, spots[i], spots[i]))
+    world = _World(
+        env, city, scenario, rng, cars, tuple(t for t in tiers if not t.place_classes), env.event()
+    )
+    for car in cars:
+        env.process(_patrol(world, car))
+    env.process(_calls(world, days))
+    env.run(until=days * 86400 + 6 * 3600)  # let the last calls finish
+    total_s = env.now
+    return Run(
+        scenario.name,
+        days,
+        seed,
+        world.tiers,
+        tuple(world.outcomes),
+        tuple(car.busy_s / total_s for car in cars),
+    )

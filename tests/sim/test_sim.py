@@ -1,0 +1,108 @@
+"""The simulator: bundled scenarios against recorded output, and the article's central claim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jiaoxun.city.generate import layout_city
+from jiaoxun.data import DEMO_PBF
+from jiaoxun.errors import InvalidInput
+from jiaoxun.geo.osm import network_from_pbf
+from jiaoxun.geo.places import places_from_pbf
+from jiaoxun.geo.travel import TravelTimes
+from jiaoxun.sim.city import sim_city
+from jiaoxun.sim.model import SimCity, simulate
+from jiaoxun.sim.report import Interval, plot_responses, summarise
+from jiaoxun.sim.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def city() -> SimCity:
+    travel_times = TravelTimes(network_from_pbf(DEMO_PBF))
+    return sim_city(travel_times, layout_city(travel_times, places_from_pbf(DEMO_PBF)))
+
+
+@pytest.mark.parametrize(
+    ("name", "incidents", "p50_s", "p90_s", "within_3", "within_5"),
+    [  # recorded: 2 days, seed 7
+        ("before", 65, 508.487, 2655.358, 0.0154, 0.0769),
+        ("after", 55, 165.054, 257.636, 0.5636, 0.9273),
+    ],
+)
+def test_bundled_scenarios_reproduce_their_recorded_output(
+    city: SimCity,
+    name: str,
+    incidents: int,
+    p50_s: float,
+    p90_s: float,
+    within_3: float,
+    within_5: float,
+) -> None:
+    run = simulate(city, load_scenario(name), days=2, seed=7)
+    summary = summarise([run])
+    assert len(run.incidents) == incidents
+    assert summary.response_p50_s.mean == pytest.approx(p50_s, abs=0.01)
+    assert summary.response_p90_s.mean == pytest.approx(p90_s, abs=0.01)
+    assert summary.compliance["3分钟"].mean == pytest.approx(within_3, abs=1e-4)
+    assert summary.compliance["5分钟"].mean == pytest.approx(within_5, abs=1e-4)
+
+
+def test_the_same_seed_gives_the_same_run(city: SimCity) -> None:
+    one = simulate(city, load_scenario("after"), days=1, seed=3)
+    two = simulate(city, load_scenario("after"), days=1, seed=3)
+    other = simulate(city, load_scenario("after"), days=1, seed=4)
+    assert one.incidents == two.incidents
+    assert one.incidents != other.incidents
+
+
+def test_the_reform_meets_the_targets_the_old_deployment_could_not(city: SimCity) -> None:
+    """The article: with 3 cars the 1-3-5 requirement could not be met; with 27 it was."""
+    before = summarise([simulate(city, load_scenario("before"), days=7, seed=s) for s in (1, 2)])
+    after = summarise([simulate(city, load_scenario("after"), days=7, seed=s) for s in (1, 2)])
+    assert before.compliance["5分钟"].mean < 0.3
+    assert after.compliance["5分钟"].mean > 0.9
+    assert after.response_p50_s.mean < before.response_p50_s.mean / 2
+    assert after.utilisation.mean < before.utilisation.mean
+
+
+def test_every_call_is_answered_and_multi_point_plans_send_several_cars(city: SimCity) -> None:
+    run = simulate(city, load_scenario("after"), days=3, seed=11)
+    assert all(o.response_s is not None and o.response_s > 0 for o in run.incidents)
+    assert all(o.units_sent == o.units_asked for o in run.incidents)
+    assert any(o.units_asked > 1 for o in run.incidents)
+    shares = [o.cross_zone / o.units_sent for o in run.incidents]
+    assert 0 < np.mean(shares) < 1
+
+
+def test_intervals_over_replications() -> None:
+    interval = Interval.of([1.0, 2.0, 3.0])
+    assert interval.mean == 2.0
+    # Student's t with 2 degrees of freedom: 4.303 × 1 / sqrt(3)
+    assert interval.high - interval.mean == pytest.approx(4.3027 / np.sqrt(3), rel=1e-4)
+    assert Interval.of([5.0]).low == 5.0
+
+
+def test_the_plot_is_drawn(city: SimCity, tmp_path: Path) -> None:
+    runs = {n: [simulate(city, load_scenario(n), days=1, seed=1)] for n in ("before", "after")}
+    plot_responses(runs, tmp_path / "r.png")
+    assert (tmp_path / "r.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("calls_per_day = 0\\nhourly_profile = []\\n[categories]\\n[on_scene_min]", "must be > 0"),
+        ("calls_per_day = 5\\n", "lacks hourly_profile"),
+        ("calls_per_day = [", "not valid TOML"),
+    ],
+)
+def test_bad_scenarios_are_named(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(text.replace("\\\\n", "\\n").encode().decode("unicode_escape"))
+    with pytest.raises(InvalidInput, match=words):
+        load_scenario(path)
+    with pytest.raises(InvalidInput, match="neither a file nor one of: after, before"):
+        load_scenario("sometime")
