@@ -209,6 +209,13 @@ def test_simulate(built_demo: dict[str, str], tmp_path: Path) -> None:
     assert 60 < summary["response_p50_s"] < 600
     assert set(summary["compliance"]) == {"3分钟", "5分钟"}
     assert png.stat().st_size > 10_000
+    both = CliRunner().invoke(
+        app,
+        ["simulate", "before", "after", "--days", "1", "--replications", "1", "--json"],
+        env=built_demo,
+    )
+    assert both.exit_code == 0, both.output
+    assert [s["scenario"] for s in json.loads(both.output)] == ["before", "after"]
     bad = CliRunner().invoke(app, ["simulate", "sometime"], env=built_demo)
     assert bad.exit_code == 2
     assert "neither a file nor one of" in " ".join(bad.output.split())

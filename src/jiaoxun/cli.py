@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -25,6 +25,9 @@ from jiaoxun.errors import InvalidInput, JiaoxunError
 from jiaoxun.settings import Settings
 from jiaoxun.users.roles import Role
 from jiaoxun.users.service import create_user
+
+if TYPE_CHECKING:
+    from jiaoxun.sim.report import Summary
 
 app = typer.Typer(help="交巡 jiaoxun: the command center of a merged traffic-and-patrol police.")
 city_app = typer.Typer(help="Build and inspect the city: roads, kiosks, zones, patrol plan.")
@@ -281,14 +284,16 @@ def _aware(moment: datetime) -> datetime:
 
 @app.command("simulate")
 def simulate_command(
-    scenario: Annotated[str, typer.Argument(help="before, after, or a scenario TOML file")],
+    scenarios: Annotated[
+        list[str], typer.Argument(help="before, after, or scenario TOML files; several compare")
+    ],
     days: Annotated[float, typer.Option(min=0.01, max=3660, help="simulated days per run")] = 61,
     seed: Annotated[int, typer.Option(help="seed of the first replication")] = 1,
     replications: Annotated[int, typer.Option(min=1, max=1000)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     png: Annotated[Path | None, typer.Option(help="plot the response times to this PNG")] = None,
 ) -> None:
-    """Simulate a deployment on the city's roads: response times and 1-3-5 compliance."""
+    """Simulate deployments on the city's roads: response times and 1-3-5 compliance."""
     from rich.progress import BarColumn, MofNCompleteColumn
 
     from jiaoxun.sim.model import simulate
@@ -297,7 +302,7 @@ def simulate_command(
     from jiaoxun.sim.service import stored_city
 
     with command_session() as (settings, session):
-        plan = load_scenario(scenario)
+        plans = [load_scenario(name) for name in scenarios]
         city = stored_city(session, settings)
     columns = (
         TextColumn("{task.description}"),
@@ -305,20 +310,28 @@ def simulate_command(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    runs = []
+    runs_by: dict[str, list[Any]] = {}
     with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(f"simulating {plan.name}", total=replications)
-        for r in range(replications):
-            runs.append(simulate(city, plan, days=days, seed=seed + r))
-            progress.advance(task)
-    summary = summarise(runs)
+        for plan in plans:
+            task = progress.add_task(f"simulating {plan.name}", total=replications)
+            runs = runs_by.setdefault(plan.name, [])
+            for r in range(replications):
+                runs.append(simulate(city, plan, days=days, seed=seed + r))
+                progress.advance(task)
+    summaries = [summarise(runs) for runs in runs_by.values()]
     if png is not None:
-        plot_responses({plan.name: runs}, png)
+        plot_responses(runs_by, png)
     if as_json:
-        out.print_json(json.dumps(summary.as_json()))
+        reply = [s.as_json() for s in summaries]
+        out.print_json(json.dumps(reply[0] if len(reply) == 1 else reply))
         return
+    for summary in summaries:
+        out.print(_summary_table(summary, days=days, replications=replications))
+
+
+def _summary_table(summary: Summary, *, days: float, replications: int) -> Table:
     table = Table(
-        title=f"{plan.name}: {replications} × {days:g} days, "
+        title=f"{summary.scenario}: {replications} × {days:g} days, "
         f"{summary.incidents:.0f} incidents a run"
     )
     table.add_column("figure")
@@ -336,8 +349,9 @@ def simulate_command(
         ("queue wait mean (s)", summary.queue_wait_mean_s),
     ]
     for name, i in rows:
-        table.add_row(name, f"{i.mean:.3f}", f"{i.low:.3f} … {i.high:.3f}")
-    out.print(table)
+        mean, low, high = (round(v, 3) + 0.0 for v in (i.mean, i.low, i.high))  # no "-0.000"
+        table.add_row(name, f"{mean:.3f}", f"{low:.3f} … {high:.3f}")
+    return table
 
 
 @app.command("eta")

@@ -106,3 +106,63 @@ def test_bad_scenarios_are_named(tmp_path: Path, text: str, words: str) -> None:
         load_scenario(path)
     with pytest.raises(InvalidInput, match="neither a file nor one of: after, before"):
         load_scenario("sometime")
+
+
+SEATTLE = (
+    Path(__file__).parents[3]
+    / "shared"
+    / "data"
+    / "calls"
+    / ("seattle_spd_dispatch_2024_sample1000.csv")
+)
+
+
+def _scenario_with_calls(tmp_path: Path, csv_name: str) -> Path:
+    after = (Path(__file__).parents[2] / "src/jiaoxun/sim/scenarios/after.toml").read_text()
+    body = after.split("hourly_profile")[0] + f'calls_csv = "{csv_name}"\n'
+    body += "\n[categories" + after.split("\n[categories", 1)[1]
+    path = tmp_path / "calls.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_past_calls_set_where_and_when_calls_arise(city: SimCity, tmp_path: Path) -> None:
+    spot = (126.6505, 45.7465)
+    rows = ["longitude,latitude,time"] + [
+        f"{spot[0] + 0.0004 * (i % 5)},{spot[1] + 0.0003 * (i % 7)},"
+        f"2024-03-0{1 + i % 5} 09:{i:02d}:00"
+        for i in range(50)
+    ]
+    (tmp_path / "calls.csv").write_text("\n".join(rows), encoding="utf-8")
+    scenario = load_scenario(_scenario_with_calls(tmp_path, "calls.csv"))
+    assert scenario.hourly_profile[9] == 50
+    assert sum(scenario.hourly_profile) == 50
+    run = simulate(city, scenario, days=2, seed=5)
+    net = city.travel_times.network
+    # calls now come from around the spot (1 % are spread over the city), all at 9 o'clock
+    assert run.incidents
+    hours = {int((o.call_s / 3600 + 8) % 24) for o in run.incidents}
+    assert hours == {9}
+    near = [
+        o
+        for o in run.incidents
+        if o.zone
+        == int(
+            city.node_zone[int(np.argmin(np.hypot(net.node_lon - spot[0], net.node_lat - spot[1])))]
+        )
+    ]
+    assert len(near) / len(run.incidents) > 0.8
+
+
+def test_past_calls_off_the_map_are_refused(city: SimCity, tmp_path: Path) -> None:
+    """The Seattle CAD calls parse, but lie half a world away from the demo city."""
+    scenario = load_scenario(_scenario_with_calls(tmp_path, str(SEATTLE)))
+    assert len(scenario.call_sites) == 1000
+    with pytest.raises(InvalidInput, match="none of the 1000 past calls lies on the city's roads"):
+        simulate(city, scenario, days=1, seed=1)
+
+
+def test_a_calls_file_needs_its_columns(tmp_path: Path) -> None:
+    (tmp_path / "bad.csv").write_text("x_coord,when\n1,2\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="needs longitude, latitude and time columns"):
+        load_scenario(_scenario_with_calls(tmp_path, "bad.csv"))

@@ -20,6 +20,7 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
+from jiaoxun.errors import InvalidInput
 from jiaoxun.geo.snap import Snap, Snaps
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.incidents.plans import plan_for
@@ -90,6 +91,7 @@ class _World:
     cars: list[_Car]
     tiers: tuple[Tier, ...]
     freed: simpy.Event
+    weight: NDArray[np.float64]
     outcomes: list[IncidentOutcome] = field(default_factory=list)
     patrol_hop_s: float = 900.0
 
@@ -101,10 +103,26 @@ class _World:
         self.freed = self.env.event()
 
 
-def _random_node_snaps(city: SimCity, rng: np.random.Generator, n: int) -> Snaps:
-    net = city.travel_times.network
-    nodes = rng.choice(net.n_nodes, size=n, p=city.node_weight / city.node_weight.sum())
-    return city.travel_times.snap_many(net.node_lon[nodes], net.node_lat[nodes])
+def call_weight(city: SimCity, scenario: Scenario) -> NDArray[np.float64]:
+    """Where calls arise: the nodes nearest the scenario's past calls (those on the map), with
+    a floor of 1 % spread by road length so that no street is ever quiet; else by road."""
+    if not scenario.call_sites:
+        return city.node_weight
+    tt = city.travel_times
+    sites = np.array(scenario.call_sites)
+    snaps = tt.snap_many(sites[:, 0], sites[:, 1], strict=False)
+    on_map = snaps.distance_m <= tt.snapper.max_snap_m
+    if not on_map.any():
+        raise InvalidInput(f"none of the {len(sites)} past calls lies on the city's roads")
+    counts = np.bincount(tt.network.edge_tail[snaps.edge[on_map]], minlength=tt.network.n_nodes)
+    floor = 0.01 * counts.sum() * city.node_weight / city.node_weight.sum()
+    return np.asarray(counts + floor, dtype=np.float64)
+
+
+def _random_node_snaps(world: _World, n: int) -> Snaps:
+    net = world.city.travel_times.network
+    nodes = world.rng.choice(net.n_nodes, size=n, p=world.weight / world.weight.sum())
+    return world.city.travel_times.snap_many(net.node_lon[nodes], net.node_lat[nodes])
 
 
 def _patrol_spot(world: _World, car: _Car) -> Snap:
@@ -150,7 +168,7 @@ def _calls(world: _World, days: float) -> Generator[simpy.Event, Any, None]:
             continue
         spot = next(spots, None)
         if spot is None:
-            batch = _random_node_snaps(world.city, world.rng, 256)
+            batch = _random_node_snaps(world, 256)
             spots = (batch[i] for i in range(len(batch)))
             spot = next(spots)
         code = codes[int(world.rng.choice(len(codes), p=shares / shares.sum()))]
@@ -280,9 +298,8 @@ def simulate(
         )
         for i in range(len(spots)):
             cars.append(_Car(len(cars), f"P{i + 1}", -1, spots[i], spots[i]))
-    world = _World(
-        env, city, scenario, rng, cars, tuple(t for t in tiers if not t.place_classes), env.event()
-    )
+    tiers = tuple(t for t in tiers if not t.place_classes)  # calls have no place class here
+    world = _World(env, city, scenario, rng, cars, tiers, env.event(), call_weight(city, scenario))
     for car in cars:
         env.process(_patrol(world, car))
     env.process(_calls(world, days))

@@ -5,7 +5,7 @@ of the response-time distributions of several scenarios."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,7 @@ def summarise(runs: Sequence[Run]) -> Summary:
     )
 
 
-def plot_responses(runs_by_scenario: dict[str, Sequence[Run]], path: Path) -> None:
+def plot_responses(runs_by_scenario: Mapping[str, Sequence[Run]], path: Path) -> None:
     """Response-time distributions (call → first car on scene) as cumulative curves, with the
     1, 3 and 5 minute marks."""
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)

@@ -7,8 +7,10 @@ keeps a car on scene. `before` and `after` reproduce the two deployments of the 
 
 from __future__ import annotations
 
+import csv
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from jiaoxun.errors import InvalidInput
@@ -32,6 +34,8 @@ class Scenario:
     kiosks : how many of the city's kiosks are staffed, in zone order (all when 0).
     patrol_cars : cars not tied to a kiosk, as (lon, lat) where they patrol; they answer calls
         anywhere (the `before` deployment).
+    call_sites : past calls as (lon, lat): calls arise near them (by default, where the roads
+        are); read with the hourly profile from a CSV (`calls_csv` in the TOML file).
     """
 
     name: str
@@ -43,6 +47,7 @@ class Scenario:
     cars_per_kiosk: int = 3
     kiosks: int = 0
     patrol_cars: tuple[tuple[float, float], ...] = field(default_factory=tuple)
+    call_sites: tuple[tuple[float, float], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if not self.calls_per_day > 0:
@@ -70,11 +75,16 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"scenario {path} is not valid TOML: {exc}") from exc
+    sites: tuple[tuple[float, float], ...] = ()
+    if "calls_csv" in data:
+        sites, hours = calls_from_csv(path.parent / str(data["calls_csv"]))
+        data.setdefault("hourly_profile", hours)
     try:
         return Scenario(
             name=str(data.get("name", path.stem)),
             calls_per_day=float(data["calls_per_day"]),
             hourly_profile=tuple(float(w) for w in data["hourly_profile"]),
+            call_sites=sites,
             categories={str(k): float(v) for k, v in data["categories"].items()},
             on_scene_min={str(k): float(v) for k, v in data["on_scene_min"].items()},
             dispatch_delay_s=float(data.get("dispatch_delay_s", 60.0)),
@@ -86,3 +96,44 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise InvalidInput(f"scenario {path} lacks {exc.args[0]}") from exc
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"scenario {path}: {exc}") from exc
+
+
+_LON = ("longitude", "lon", "lng", "dispatch_longitude", "x")
+_LAT = ("latitude", "lat", "dispatch_latitude", "y")
+_TIME = ("time", "datetime", "call_time", "cad_event_original_time_queued", "queued")
+
+
+def calls_from_csv(path: Path) -> tuple[tuple[tuple[float, float], ...], list[float]]:
+    """Past calls from a CSV with longitude, latitude and time columns (WGS-84, local time):
+    their places, and how many fell in each hour of the day."""
+    if not path.is_file():
+        raise InvalidInput(f"calls file {path} does not exist")
+    with path.open(encoding="utf-8-sig", newline="") as src:
+        reader = csv.DictReader(src)
+        fields = {name.lower(): name for name in reader.fieldnames or ()}
+        columns = [
+            next((fields[c] for c in names if c in fields), None) for names in (_LON, _LAT, _TIME)
+        ]
+        if None in columns:
+            raise InvalidInput(
+                f"calls file {path.name} needs longitude, latitude and time columns, has "
+                f"{', '.join(fields.values())}"
+            )
+        lon_col, lat_col, time_col = (c for c in columns if c is not None)
+        sites, hours = [], [0.0] * 24
+        for line, row in enumerate(reader, start=2):
+            try:
+                lon, lat = float(row[lon_col]), float(row[lat_col])
+                at = datetime.fromisoformat(row[time_col].strip())
+            except (TypeError, ValueError) as exc:
+                raise InvalidInput(f"calls file {path.name}, line {line}: {exc}") from None
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise InvalidInput(
+                    f"calls file {path.name}, line {line}: ({lon}, {lat}) "
+                    "is outside lon -180..180, lat -90..90"
+                )
+            sites.append((lon, lat))
+            hours[at.hour] += 1
+    if not sites:
+        raise InvalidInput(f"calls file {path.name} holds no calls")
+    return tuple(sites), hours
