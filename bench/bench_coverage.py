@@ -23,27 +23,24 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.collections import LineCollection
 from rich.console import Console
 from rich.table import Table
 
 from jiaoxun.city.generate import layout_city
-from jiaoxun.data import DEMO_PBF, OSM_ATTRIBUTION
-from jiaoxun.geo.network import RoadNetwork
+from jiaoxun.data import DEMO_PBF
 from jiaoxun.geo.osm import network_from_pbf
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.snap import Snaps
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.planning.coverage import (
-    CoverageResult,
     candidate_nodes,
     coverage,
     road_node_weight,
     take,
 )
 from jiaoxun.planning.covering import MaximalCovering
+from jiaoxun.planning.drawing import draw_coverage
 
 SERVICE_S = 180.0
 console = Console(width=max(Console().width, 130))
@@ -83,35 +80,6 @@ def cars_in_zones(
         )
         picked.extend(int(mine[i]) for i in problem.solve("scip").sites)
     return travel_times.snap_many(net.node_lon[picked], net.node_lat[picked])
-
-
-def draw(network: RoadNetwork, maps: list[tuple[str, CoverageResult, Snaps]], path: Path) -> None:
-    """Roads reached within 3 minutes, one panel per set of sites."""
-    once = np.flatnonzero(
-        (network.edge_twin < 0) | (np.arange(network.n_edges) < network.edge_twin)
-    )
-    segments = [network.edge_coords(int(e)) for e in once]
-    fig, axes = plt.subplots(1, len(maps), figsize=(8 * len(maps), 7.5), dpi=100)
-    for ax, (title, result, sites) in zip(axes, maps, strict=True):
-        both_ends = np.maximum(
-            result.node_time_s[network.edge_tail[once]], result.node_time_s[network.edge_head[once]]
-        )
-        colours = np.where(both_ends <= SERVICE_S, "#1f77b4", "#d62728")
-        ax.add_collection(LineCollection(segments, colors=list(colours), linewidths=0.6))
-        ax.scatter(
-            sites.lon, sites.lat, marker="H", s=160, c="#222222", edgecolors="white", zorder=5
-        )
-        share = result.at(3)
-        ax.set_title(f"{title}: {share.demand_share:.1%} of demand within 3 min (blue)")
-        ax.set_aspect(1 / np.cos(np.radians(float(np.mean(network.node_lat)))))
-        west, south, east, north = network.bounds()
-        ax.set_xlim(west - 0.002, east + 0.002)
-        ax.set_ylim(south - 0.002, north + 0.002)
-        ax.tick_params(labelsize=7)
-    fig.text(0.99, 0.01, f"Map data {OSM_ATTRIBUTION}", ha="right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -179,7 +147,7 @@ def main() -> None:
         f"{len(nodes)} candidates (one per {args.spacing:.0f} m square); building the MCLP"
         f" took {build_s:.2f} s, one cut-off search per candidate."
     )
-    draw(
+    draw_coverage(
         net,
         [
             ("9 kiosks", results[rows[0][0]], kiosks),

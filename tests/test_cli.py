@@ -219,3 +219,27 @@ def test_simulate(built_demo: dict[str, str], tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["simulate", "sometime"], env=built_demo)
     assert bad.exit_code == 2
     assert "neither a file nor one of" in " ".join(bad.output.split())
+
+
+def test_plan_kiosks(built_demo: dict[str, str], tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            "kiosks",
+            "--count",
+            "9",
+            "--spacing",
+            "600",
+            "--json",
+            "--png",
+            str(tmp_path / "c.png"),
+        ],
+        env=built_demo,
+    )
+    assert result.exit_code == 0, result.output
+    reply = json.loads(result.output)
+    assert reply["status"] == "OPTIMAL"
+    assert len(reply["sites"]) == 9
+    assert reply["optimal"]["3"] >= reply["current"]["3"] > 0.5
+    assert (tmp_path / "c.png").stat().st_size > 10_000

@@ -33,6 +33,8 @@ app = typer.Typer(help="交巡 jiaoxun: the command center of a merged traffic-a
 city_app = typer.Typer(help="Build and inspect the city: roads, kiosks, zones, patrol plan.")
 user_app = typer.Typer(help="Users of the command center and their roles.")
 patrol_app = typer.Typer(help="Patrol duty: mandatory points and lines, from the tracks.")
+plan_app = typer.Typer(help="Planning: coverage of the roads, where kiosks should stand.")
+app.add_typer(plan_app, name="plan")
 app.add_typer(patrol_app, name="patrol")
 app.add_typer(city_app, name="city")
 app.add_typer(user_app, name="user")
@@ -352,6 +354,68 @@ def _summary_table(summary: Summary, *, days: float, replications: int) -> Table
         mean, low, high = (round(v, 3) + 0.0 for v in (i.mean, i.low, i.high))  # no "-0.000"
         table.add_row(name, f"{mean:.3f}", f"{low:.3f} … {high:.3f}")
     return table
+
+
+@plan_app.command("kiosks")
+def plan_kiosks(
+    count: Annotated[int, typer.Option(min=1, max=100, help="kiosks to place")] = 9,
+    minutes: Annotated[float, typer.Option(min=0.5, max=30, help="response target")] = 3,
+    spacing: Annotated[float, typer.Option(min=50, help="candidate spacing, metres")] = 400,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    png: Annotated[Path | None, typer.Option(help="map the coverage to this PNG")] = None,
+) -> None:
+    """Where `count` kiosks should stand to cover the most demand within `minutes` (the maximal
+    covering location problem, solved exactly), against the current kiosks."""
+    import numpy as np
+
+    from jiaoxun.planning.coverage import candidate_nodes, coverage, take
+    from jiaoxun.planning.covering import MaximalCovering
+    from jiaoxun.planning.drawing import draw_coverage
+    from jiaoxun.sim.service import stored_city
+
+    with command_session() as (settings, session):
+        city = stored_city(session, settings)
+        tt = city.travel_times
+        net = tt.network
+        nodes = candidate_nodes(net, spacing_m=spacing)
+        candidates = tt.snap_many(net.node_lon[nodes], net.node_lat[nodes])
+        problem = MaximalCovering.from_travel_times(tt, candidates, service_s=minutes * 60, p=count)
+        best = problem.solve()
+        sites = take(candidates, best.sites)
+        bounds = (1, minutes, 5) if minutes not in (1, 5) else (1, 3, 5)
+        now, then = (coverage(tt, s, minutes=bounds) for s in (city.kiosks, sites))
+    reply = {
+        "minutes": minutes,
+        "status": best.status,
+        "solve_time_s": round(best.solve_time_s, 2),
+        "current": {f"{b:g}": round(now.at(b).demand_share, 4) for b in bounds},
+        "optimal": {f"{b:g}": round(then.at(b).demand_share, 4) for b in bounds},
+        "sites": [
+            [round(float(x), 6), round(float(y), 6)]
+            for x, y in zip(np.asarray(sites.lon), np.asarray(sites.lat), strict=True)
+        ],
+    }
+    if png is not None:
+        draw_coverage(
+            net,
+            [
+                (f"{len(city.kiosks)} current kiosks", now, city.kiosks),
+                (f"{count} optimal sites", then, sites),
+            ],
+            png,
+            minutes=minutes,
+        )
+    if as_json:
+        out.print_json(json.dumps(reply))
+        return
+    table = Table(
+        title=f"demand covered by road within… ({best.status}, {best.solve_time_s:.1f} s)"
+    )
+    for column in ("sites", *(f"{b:g} min" for b in bounds)):
+        table.add_column(column)
+    for label, result in (("current kiosks", now), ("optimal sites", then)):
+        table.add_row(label, *(f"{result.at(b).demand_share:.1%}" for b in bounds))
+    out.print(table)
 
 
 @app.command("eta")
