@@ -195,7 +195,9 @@ def town_times(town: RoadNetwork, request: pytest.FixtureRequest) -> TravelTimes
     return times
 
 
-HARBIN_PBF = Path("/work/shared/data/harbin/harbin.osm.pbf")
+# ../shared beside the checkout (as CI lays it), else this machine's copy
+SHARED = next(p for p in (Path(__file__).parents[3] / "shared", Path("/work/shared")) if p.is_dir())
+HARBIN_PBF = SHARED / "data" / "harbin" / "harbin.osm.pbf"
 
 
 @pytest.fixture(scope="session")
