@@ -101,8 +101,16 @@ def test_a_batch_is_filtered_stored_and_read_back_as_a_track(
     positions.append(
         {**positions[6], "at": (start + timedelta(seconds=65)).isoformat(), "lon": 127.5}
     )  # 60 km in 5 s
+    before = _unit(center, "JX02-1")
     reply = center.call("POST", "/api/positions", json={"positions": positions})
     assert reply.status_code == 200, reply.text
+    # a replay of older positions never moves the unit back in time
+    after = _unit(center, "JX02-1")
+    newest = start + timedelta(seconds=290)
+    if before["fix_at"] and datetime.fromisoformat(before["fix_at"]) > newest:
+        assert (after["lon"], after["fix_at"]) == (before["lon"], before["fix_at"])
+    else:
+        assert after["lon"] == pytest.approx(126.64 + 0.0002 * 29)
     assert reply.json() == {
         "received": 32,
         "accepted": 30,

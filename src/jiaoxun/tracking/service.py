@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.city.context import CityContext
@@ -176,11 +176,18 @@ class Ingestor:
             update(Device).where(Device.device_id.in_(latest)).values(last_seen_at=now, online=True)
         )
         units = {self.unit_of[k]: f for k, f in latest.items() if self.unit_of.get(k)}
-        if units:
-            session.execute(
-                update(Unit),
+        if units:  # a unit moves only to a fix newer than the one it has (replays come late)
+            session.connection().execute(
+                update(Unit)
+                .where(Unit.id == bindparam("unit"))
+                .where(or_(Unit.last_fix_at.is_(None), Unit.last_fix_at < bindparam("at")))
+                .values(
+                    last_lon=bindparam("lon"),
+                    last_lat=bindparam("lat"),
+                    last_fix_at=bindparam("at"),
+                ),
                 [
-                    {"id": unit_id, "last_lon": f.lon, "last_lat": f.lat, "last_fix_at": f.at}
+                    {"unit": unit_id, "lon": f.lon, "lat": f.lat, "at": f.at}
                     for unit_id, f in units.items()
                 ],
             )
