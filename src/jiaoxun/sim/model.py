@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from jiaoxun.errors import InvalidInput
 from jiaoxun.geo.snap import Snap, Snaps
 from jiaoxun.geo.travel import TravelTimes
-from jiaoxun.incidents.plans import plan_for
+from jiaoxun.incidents.plans import ResponsePlan, plan_for
 from jiaoxun.incidents.recommend import UnitView, recommend
 from jiaoxun.incidents.targets import DEFAULT_TIERS, Tier, judge
 from jiaoxun.sim.scenario import Scenario
@@ -193,7 +193,7 @@ def _incident(world: _World, spot: Snap, code: str) -> Generator[simpy.Event, An
             lat=spot.lat,
             units=[_view(c, world) for c in free],
             travel_times=world.city.travel_times,
-            plan=type(plan)(units=plan.units - len(sent), distinct_zones=plan.distinct_zones),
+            plan=ResponsePlan(units=plan.units - len(sent), distinct_zones=plan.distinct_zones),
             tiers=(),
             now=world.now(),
             max_fix_age_s=1e9,
