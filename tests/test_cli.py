@@ -207,7 +207,7 @@ def test_simulate(built_demo: dict[str, str], tmp_path: Path) -> None:
     assert summary["replications"] == 2
     assert summary["incidents"] > 10
     assert 60 < summary["response_p50_s"] < 600
-    assert set(summary["compliance"]) == {"3分钟", "5分钟"}
+    assert set(summary["compliance"]) == {"1分钟", "3分钟", "5分钟"}
     assert png.stat().st_size > 10_000
     both = CliRunner().invoke(
         app,

@@ -14,17 +14,12 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jiaoxun.city.models import PatrolPoint, PlaceKind, Zone
+from jiaoxun.city.models import PatrolPoint, Zone
+from jiaoxun.city.patrol import KEY_SITE_KINDS, KEY_SITE_RADIUS_M
 from jiaoxun.city.service import city_pbf, travel_times_for
 from jiaoxun.geo.osm import haversine_m
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.settings import Settings
-
-#: patrol points of these kinds make their surroundings a key site (重点部位)
-KEY_SITE_KINDS = frozenset(
-    {PlaceKind.key_site, PlaceKind.station, PlaceKind.hospital, PlaceKind.school, PlaceKind.bank}
-)
-KEY_SITE_RADIUS_M = 200.0
 
 
 @dataclass(frozen=True)

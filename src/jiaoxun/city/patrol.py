@@ -37,6 +37,10 @@ POINT_RULES: dict[str, tuple[float, float, int]] = {
     "market": (80.0, 5.0, 1),
     "key_site": (80.0, 5.0, 1),
 }
+#: patrol points of these kinds make their surroundings a key site (重点部位), within this radius:
+#: the 1-minute response tier applies there
+KEY_SITE_KINDS = frozenset({"key_site", "station", "hospital", "school", "bank"})
+KEY_SITE_RADIUS_M = 200.0
 _POINT_KIND_ORDER = ("hospital", "school", "station", "square", "bank", "market", "key_site")
 _POINT_MIN_SPACING_M = 150.0
 

@@ -43,6 +43,7 @@ class SimCity:
     kiosks: Snaps  # kiosk z heads zone z
     patrol_edges: tuple[NDArray[np.int64], ...]  # per zone: edges of its mandatory lines
     node_weight: NDArray[np.float64]  # where calls come from, relative
+    node_key_site: NDArray[np.bool_]  # within reach of a key patrol point (1-minute tier)
 
 
 @dataclass
@@ -69,7 +70,7 @@ class IncidentOutcome:
     response_s: float | None  # call → first car on scene
     dispatch_to_arrival_s: float | None
     cross_zone: int  # cars sent from another zone
-    verdicts: tuple[bool | None, ...]  # met from the call, per tier
+    verdicts: tuple[bool | None, ...]  # met from the call, per tier (None: does not apply)
 
 
 @dataclass(frozen=True)
@@ -179,9 +180,11 @@ def _incident(world: _World, spot: Snap, code: str) -> Generator[simpy.Event, An
     env, call_s = world.env, world.env.now
     plan = plan_for(code)
     net = world.city.travel_times.network
-    zone = int(world.city.node_zone[net.edge_tail[spot.edge]])
+    node = int(net.edge_tail[spot.edge])
+    zone = int(world.city.node_zone[node])
+    key_site = bool(world.city.node_key_site[node])
     yield env.timeout(world.scenario.dispatch_delay_s)
-    sent: list[tuple[_Car, float]] = []
+    sent: list[tuple[_Car, float]] = []  # each car and when it arrives
     first_dispatch_s: float | None = None
     while len(sent) < plan.units and env.now - call_s < 3600:
         free = [c for c in world.cars if c.free]
@@ -207,12 +210,14 @@ def _incident(world: _World, spot: Snap, code: str) -> Generator[simpy.Event, An
         for index in rec.chosen:
             car = world.cars[index]
             car.free = False
-            sent.append((car, float(eta[index] or 0.0)))
+            sent.append((car, env.now + float(eta[index] or 0.0)))  # when it will be there
             env.process(_respond(world, car, spot, code, float(eta[index] or 0.0)))
         first_dispatch_s = first_dispatch_s if first_dispatch_s is not None else env.now
         if len(sent) < plan.units:
             yield world.freed  # the rest of the force when a car comes free
-    world.outcomes.append(_outcome(world, call_s, first_dispatch_s, sent, code, zone, plan.units))
+    world.outcomes.append(
+        _outcome(world, call_s, first_dispatch_s, sent, code, zone, plan.units, key_site=key_site)
+    )
 
 
 def _view(car: _Car, world: _World) -> UnitView:
@@ -242,15 +247,17 @@ def _outcome(
     code: str,
     zone: int,
     asked: int,
+    *,
+    key_site: bool,
 ) -> IncidentOutcome:
-    arrivals = sorted((dispatch_s or call_s) + eta for _, eta in sent)
+    arrivals = sorted(at for _, at in sent)
     verdicts = judge(
         world.tiers,
         call_at=EPOCH + timedelta(seconds=call_s),
         dispatched_at=EPOCH + timedelta(seconds=dispatch_s) if dispatch_s is not None else None,
         arrivals=[EPOCH + timedelta(seconds=a) for a in arrivals],
         required_units=asked,
-        place_class=None,
+        place_class="key_site" if key_site else None,
         zone=None,
         now=EPOCH + timedelta(seconds=max(arrivals or [call_s]) + 1e6),
     )
@@ -298,8 +305,9 @@ def simulate(
         )
         for i in range(len(spots)):
             cars.append(_Car(len(cars), f"P{i + 1}", -1, spots[i], spots[i]))
-    tiers = tuple(t for t in tiers if not t.place_classes)  # calls have no place class here
-    world = _World(env, city, scenario, rng, cars, tiers, env.event(), call_weight(city, scenario))
+    world = _World(
+        env, city, scenario, rng, cars, tuple(tiers), env.event(), call_weight(city, scenario)
+    )
     for car in cars:
         env.process(_patrol(world, car))
     env.process(_calls(world, days))

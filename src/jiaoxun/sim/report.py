@@ -50,7 +50,7 @@ class Summary:
     response_mean_s: Interval
     response_p50_s: Interval
     response_p90_s: Interval
-    compliance: dict[str, Interval]  # per tier, met from the call
+    compliance: dict[str, Interval]  # per tier, met from the call, of the calls it applies to
     utilisation: Interval
     cross_zone_share: Interval
     queue_wait_mean_s: Interval
@@ -95,7 +95,8 @@ def summarise(runs: Sequence[Run]) -> Summary:
         add("p50", float(np.percentile(r, 50)) if len(r) else math.nan)
         add("p90", float(np.percentile(r, 90)) if len(r) else math.nan)
         for i, tier in enumerate(run.tiers):
-            add(tier.name, float(np.mean([o.verdicts[i] is True for o in run.incidents])))
+            judged = [bool(o.verdicts[i]) for o in run.incidents if o.verdicts[i] is not None]
+            add(tier.name, float(np.mean(judged)) if judged else math.nan)
         add("utilisation", float(np.mean(run.utilisation)))
         sent = sum(o.units_sent for o in run.incidents)
         add("cross", sum(o.cross_zone for o in run.incidents) / sent if sent else math.nan)

@@ -6,12 +6,14 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jiaoxun.city.models import PatrolLine, Zone
+from jiaoxun.city.models import PatrolLine, PatrolPoint, Zone
+from jiaoxun.city.patrol import KEY_SITE_KINDS
 from jiaoxun.city.service import city_pbf, travel_times_for
 from jiaoxun.errors import InvalidInput
 from jiaoxun.geo.snap import Snaps
 from jiaoxun.planning.districting import districts_from_kiosks
 from jiaoxun.settings import Settings
+from jiaoxun.sim.city import near_any
 from jiaoxun.sim.model import SimCity
 
 
@@ -42,4 +44,14 @@ def stored_city(session: Session, settings: Settings) -> SimCity:
         kiosks=Snaps.of([snaps[i] for i in range(len(snaps))]),
         patrol_edges=tuple(np.array(e, dtype=np.int64) for e in edges),
         node_weight=weight.astype(np.float64),
+        node_key_site=near_any(
+            net.node_lon,
+            net.node_lat,
+            [
+                (p.lon, p.lat)
+                for p in session.scalars(
+                    select(PatrolPoint).where(PatrolPoint.kind.in_(KEY_SITE_KINDS))
+                )
+            ],
+        ),
     )
