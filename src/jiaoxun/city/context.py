@@ -6,7 +6,6 @@ zone a point is in, whether it is a key site (for the 1-minute tier), where each
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,20 +49,6 @@ class CityContext:
             return inside[0]
         distance = [shape.distance(point) for shape in self.zone_shapes]
         return self.zones[int(np.argmin(distance))]
-
-    def zones_at_many(self, lon: Sequence[float], lat: Sequence[float]) -> list[str]:
-        """The zone code of each point ('' outside every zone), in one indexed query."""
-        codes = [""] * len(lon)
-        if not self.zones or not codes:
-            return codes
-        tree = shapely.STRtree(self.zone_shapes)
-        points = shapely.points(
-            np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-        )
-        which_point, which_zone = tree.query(points, predicate="intersects")
-        for p, z in zip(which_point.tolist(), which_zone.tolist(), strict=True):
-            codes[p] = codes[p] or self.zones[z].code
-        return codes
 
     def zone_by_id(self, zone_id: int | None) -> ZoneInfo | None:
         return next((z for z in self.zones if z.id == zone_id), None)

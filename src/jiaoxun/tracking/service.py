@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -149,7 +150,9 @@ class Ingestor:
         return outcome.accepted, outcome.rejected
 
     def _persist(self, session: Session, fixes: Sequence[Fix], *, now: datetime) -> None:
-        zones = self.city.zones_at_many([f.lon for f in fixes], [f.lat for f in fixes])
+        zones = self.fences.zones_at(
+            np.array([f.lon for f in fixes]), np.array([f.lat for f in fixes])
+        ).tolist()
         session.execute(
             insert(TrackPoint),
             [
