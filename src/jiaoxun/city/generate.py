@@ -17,7 +17,9 @@ from numpy.typing import NDArray
 
 from jiaoxun.city.patrol import PatrolLinePlan, PatrolPointPlan, choose_lines, choose_points
 from jiaoxun.errors import InvalidInput
+from jiaoxun.geo.network import RoadNetwork
 from jiaoxun.geo.places import Place
+from jiaoxun.geo.snap import Snaps
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.planning.districting import Districting, districts_from_kiosks
 
@@ -112,6 +114,21 @@ def _swap_improve(times: NDArray[np.float64], chosen: list[int]) -> list[int]:
     return chosen
 
 
+def road_weight(network: RoadNetwork) -> NDArray[np.float64]:
+    """The expected workload of each node: the length of the roads that leave it (metres)."""
+    weight = np.bincount(
+        network.edge_tail, weights=network.edge_length_m, minlength=network.n_nodes
+    )
+    return np.asarray(weight, dtype=np.float64)
+
+
+def draw_zones(travel_times: TravelTimes, kiosks: Snaps) -> Districting:
+    """The kiosks' zones by road travel time, balanced by road length to within ±25 %."""
+    return districts_from_kiosks(
+        travel_times, kiosks, node_weight=road_weight(travel_times.network), balance_tolerance=0.25
+    )
+
+
 def layout_city(
     travel_times: TravelTimes,
     places: Sequence[Place],
@@ -131,13 +148,7 @@ def layout_city(
         np.array([k.lon for k in kiosks]), np.array([k.lat for k in kiosks])
     )
     network = travel_times.network
-    # expected workload of a node: half the length of the roads that meet there
-    weight = np.bincount(
-        network.edge_tail, weights=network.edge_length_m, minlength=network.n_nodes
-    ).astype(np.float64)
-    districting = districts_from_kiosks(
-        travel_times, snaps, node_weight=weight, balance_tolerance=0.25
-    )
+    districting = draw_zones(travel_times, snaps)
     units = tuple(
         (f"JX{z + 1:02d}-{c + 1}", z) for z in range(len(kiosks)) for c in range(cars_per_zone)
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
-from jiaoxun.city.generate import CityLayout
+from jiaoxun.city.generate import CityLayout, road_weight
 from jiaoxun.city.patrol import KEY_SITE_KINDS, KEY_SITE_RADIUS_M
 from jiaoxun.geo.osm import haversine_m
 from jiaoxun.geo.snap import Snaps
@@ -14,26 +16,43 @@ from jiaoxun.sim.model import SimCity
 
 
 def sim_city(travel_times: TravelTimes, layout: CityLayout) -> SimCity:
-    """Zones, kiosks and patrol lines of `layout`; calls come from where the roads are dense
-    (each node weighs the length of the roads that leave it)."""
-    net = travel_times.network
+    """Zones, kiosks and patrol lines of `layout`."""
     kiosks = travel_times.snap_many(
         np.array([k.lon for k in layout.kiosks]), np.array([k.lat for k in layout.kiosks])
     )
-    n_zones = len(layout.kiosks)
-    edges: list[list[int]] = [[] for _ in range(n_zones)]
-    for line in layout.patrol_lines:
-        edges[line.zone].extend(line.edges)
-    weight = np.bincount(net.edge_tail, weights=net.edge_length_m, minlength=net.n_nodes)
-    key = [p for p in layout.patrol_points if p.kind in KEY_SITE_KINDS]
+    return sim_city_of(
+        travel_times,
+        kiosks=kiosks,
+        node_zone=layout.districting.node_zone,
+        zone_codes=tuple(f"Z{z + 1:02d}" for z in range(len(layout.kiosks))),
+        line_edges=[(line.zone, line.edges) for line in layout.patrol_lines],
+        key_sites=[(p.lon, p.lat) for p in layout.patrol_points if p.kind in KEY_SITE_KINDS],
+    )
+
+
+def sim_city_of(
+    travel_times: TravelTimes,
+    *,
+    kiosks: Snaps,
+    node_zone: NDArray[np.int64],
+    zone_codes: tuple[str, ...],
+    line_edges: Iterable[tuple[int, Sequence[int]]],
+    key_sites: list[tuple[float, float]],
+) -> SimCity:
+    """The simulator's city from its parts; `line_edges` are (zone index, edges) of each
+    mandatory line. Calls come from where the roads are dense (`city.generate.road_weight`)."""
+    net = travel_times.network
+    edges: list[list[int]] = [[] for _ in zone_codes]
+    for zone, line in line_edges:
+        edges[zone].extend(line)
     return SimCity(
         travel_times=travel_times,
-        node_zone=layout.districting.node_zone,
-        zone_codes=tuple(f"Z{z + 1:02d}" for z in range(n_zones)),
-        kiosks=Snaps.of([kiosks[i] for i in range(n_zones)]),
+        node_zone=node_zone,
+        zone_codes=zone_codes,
+        kiosks=Snaps.of([kiosks[i] for i in range(len(kiosks))]),
         patrol_edges=tuple(np.array(e, dtype=np.int64) for e in edges),
-        node_weight=weight.astype(np.float64),
-        node_key_site=near_any(net.node_lon, net.node_lat, [(p.lon, p.lat) for p in key]),
+        node_weight=road_weight(net),
+        node_key_site=near_any(net.node_lon, net.node_lat, key_sites),
     )
 
 

@@ -6,14 +6,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jiaoxun.city.generate import draw_zones
 from jiaoxun.city.models import PatrolLine, PatrolPoint, Zone
 from jiaoxun.city.patrol import KEY_SITE_KINDS
 from jiaoxun.city.service import city_pbf, travel_times_for
 from jiaoxun.errors import InvalidInput
-from jiaoxun.geo.snap import Snaps
-from jiaoxun.planning.districting import districts_from_kiosks
 from jiaoxun.settings import Settings
-from jiaoxun.sim.city import near_any
+from jiaoxun.sim.city import sim_city_of
 from jiaoxun.sim.model import SimCity
 
 
@@ -28,30 +27,15 @@ def stored_city(session: Session, settings: Settings) -> SimCity:
     snaps = travel_times.snap_many(
         np.array([k.lon for k in kiosks]), np.array([k.lat for k in kiosks])
     )
-    net = travel_times.network
-    weight = np.bincount(net.edge_tail, weights=net.edge_length_m, minlength=net.n_nodes)
-    districting = districts_from_kiosks(
-        travel_times, snaps, node_weight=weight.astype(float), balance_tolerance=0.25
-    )
     index = {z.id: i for i, z in enumerate(zones)}
-    edges: list[list[int]] = [[] for _ in zones]
-    for line in session.scalars(select(PatrolLine)):
-        edges[index[line.zone_id]].extend(line.edges)
-    return SimCity(
-        travel_times=travel_times,
-        node_zone=districting.node_zone,
+    key_points = session.scalars(select(PatrolPoint).where(PatrolPoint.kind.in_(KEY_SITE_KINDS)))
+    return sim_city_of(
+        travel_times,
+        kiosks=snaps,
+        node_zone=draw_zones(travel_times, snaps).node_zone,
         zone_codes=tuple(z.code for z in zones),
-        kiosks=Snaps.of([snaps[i] for i in range(len(snaps))]),
-        patrol_edges=tuple(np.array(e, dtype=np.int64) for e in edges),
-        node_weight=weight.astype(np.float64),
-        node_key_site=near_any(
-            net.node_lon,
-            net.node_lat,
-            [
-                (p.lon, p.lat)
-                for p in session.scalars(
-                    select(PatrolPoint).where(PatrolPoint.kind.in_(KEY_SITE_KINDS))
-                )
-            ],
-        ),
+        line_edges=[
+            (index[line.zone_id], line.edges) for line in session.scalars(select(PatrolLine))
+        ],
+        key_sites=[(p.lon, p.lat) for p in key_points],
     )
