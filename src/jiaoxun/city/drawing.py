@@ -32,10 +32,8 @@ _POINT_MARKERS = {
 }
 
 
-def _road_segments(network: RoadNetwork) -> list[Any]:
-    edges = np.flatnonzero(
-        (network.edge_twin < 0) | (np.arange(network.n_edges) < network.edge_twin)
-    )
+def road_segments(network: RoadNetwork) -> list[Any]:
+    edges = np.flatnonzero(network.stretch_mask)
     return [network.edge_coords(int(e)) for e in edges]
 
 
@@ -63,7 +61,7 @@ def draw_city(network: RoadNetwork, layout: dict[str, Any], path: Path, *, title
             color=colours(i % 10),
             alpha=0.9,
         )
-    ax.add_collection(LineCollection(_road_segments(network), colors="#999999", linewidths=0.35))
+    ax.add_collection(LineCollection(road_segments(network), colors="#999999", linewidths=0.35))
     for feature in features:
         props, coords = feature["properties"], feature["geometry"]["coordinates"]
         if props["layer"] == "patrol_line":

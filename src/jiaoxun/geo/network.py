@@ -82,11 +82,14 @@ class RoadNetwork:
         return len(self.edge_tail)
 
     @property
+    def stretch_mask(self) -> NDArray[np.bool_]:
+        """True for one edge of each road stretch: a one-way edge, or the first of two twins."""
+        return np.asarray((self.edge_twin < 0) | (np.arange(self.n_edges) < self.edge_twin))
+
+    @property
     def road_km(self) -> float:
         """Length of road in km, counting a two-way road once."""
-        edges = np.arange(self.n_edges)
-        once = (self.edge_twin < 0) | (edges < self.edge_twin)
-        return float(self.edge_length_m[once].sum() / 1000.0)
+        return float(self.edge_length_m[self.stretch_mask].sum() / 1000.0)
 
     def edge_coords(self, edge: int) -> Floats:
         """The polyline of one edge as an (n, 2) array of longitude, latitude."""

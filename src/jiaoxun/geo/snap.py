@@ -83,7 +83,7 @@ class Snapper:
         gx, gy = self.to_xy.transform(network.geom_lon, network.geom_lat)
         edges = np.arange(network.n_edges)
         # one line per road stretch: a two-way road's twins share one geometry
-        self.line_edge = edges[(network.edge_twin < 0) | (edges < network.edge_twin)]
+        self.line_edge = edges[network.stretch_mask]
         coords = np.column_stack([gx, gy])
         starts = network.geom_start
         self.lines = np.array(

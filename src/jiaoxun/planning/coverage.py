@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from jiaoxun.errors import InvalidInput
 from jiaoxun.geo.network import Floats, Ints, RoadNetwork
@@ -74,7 +73,7 @@ def road_node_weight(network: RoadNetwork) -> Floats:
     Floats
         One weight per node, in metres; they sum to the road length of the network.
     """
-    once = _stretches(network)
+    once = network.stretch_mask
     half = network.edge_length_m[once] / 2.0
     n = network.n_nodes
     return np.asarray(
@@ -118,7 +117,7 @@ def coverage(
     if len(weight) != network.n_nodes:
         raise InvalidInput(f"node_weight has {len(weight)} values, the network {network.n_nodes}")
     node_time_s, node_origin = travel_times.nearest_origin(origins)
-    total_road_m = float(network.edge_length_m[_stretches(network)].sum())
+    total_road_m = float(network.edge_length_m[network.stretch_mask].sum())
     total_demand = float(weight.sum())
     shares = []
     for bound in minutes:
@@ -164,13 +163,6 @@ def candidate_nodes(network: RoadNetwork, *, spacing_m: float) -> Ints:
     return np.sort(order[first]).astype(np.int64)
 
 
-def _stretches(network: RoadNetwork) -> NDArray[np.bool_]:
-    """Mask of one edge per road stretch: one-way edges, and the lower of two twins."""
-    return np.asarray(
-        (network.edge_twin < 0) | (np.arange(network.n_edges) < network.edge_twin), dtype=bool
-    )
-
-
 def _reached_road_m(
     travel_times: TravelTimes, origins: Snaps, node_time_s: Floats, *, seconds: float
 ) -> float:
@@ -189,7 +181,7 @@ def _reached_road_m(
     lo = np.concatenate([lo, f, np.maximum(0.0, f[back] - seconds / t_edge[twin[back]])])
     hi = np.concatenate([hi, np.minimum(1.0, f + seconds / t_edge[e]), f[back]])
     # into the fractions of each stretch's own edge, then merge overlaps per stretch
-    canonical = np.where(_stretches(net), np.arange(net.n_edges), net.edge_twin)
+    canonical = np.where(net.stretch_mask, np.arange(net.n_edges), net.edge_twin)
     flip = canonical[edge] != edge
     line = canonical[edge]
     line_lo, line_hi = np.where(flip, 1.0 - hi, lo), np.where(flip, 1.0 - lo, hi)

@@ -212,8 +212,7 @@ def _balance(
 
 def _road_length_m(network: RoadNetwork, node_zone: Ints, n_zones: int) -> Floats:
     """Road length per zone: half of each stretch to each end's zone, two-way roads once."""
-    edges = np.arange(network.n_edges)
-    once = (network.edge_twin < 0) | (edges < network.edge_twin)
+    once = network.stretch_mask
     half_m = network.edge_length_m[once] / 2
     length_m = np.zeros(n_zones)
     for end in (network.edge_tail[once], network.edge_head[once]):
@@ -270,7 +269,7 @@ def _road_points_xy(travel_times: TravelTimes, node_zone: Ints) -> tuple[Floats,
     along_m = np.cumsum(step_m)
     along_m -= along_m[net.geom_start[edge]]
     edge_m = along_m[net.geom_start[1:] - 1][edge]
-    once = (net.edge_twin < 0) | (np.arange(net.n_edges) < net.edge_twin)
+    once = net.stretch_mask
     inner = once[edge] & (rank > 0) & (rank < size[edge] - 1)
     first_half = along_m[inner] < edge_m[inner] / 2
     inner_zone = np.where(

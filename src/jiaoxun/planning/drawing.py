@@ -27,9 +27,7 @@ def draw_coverage(
     minutes: float = 3,
 ) -> None:
     """Roads reached within `minutes` (blue) or not (red) from each set of sites, to a PNG."""
-    once = np.flatnonzero(
-        (network.edge_twin < 0) | (np.arange(network.n_edges) < network.edge_twin)
-    )
+    once = np.flatnonzero(network.stretch_mask)
     segments = [network.edge_coords(int(e)) for e in once]
     fig, axes = plt.subplots(1, len(maps), figsize=(8 * len(maps), 7.5), dpi=100, squeeze=False)
     for ax, (title, result, sites) in zip(axes[0], maps, strict=True):
