@@ -1,5 +1,6 @@
 """Every table of jiaoxun in one metadata, for migrations and tests."""
 
+from jiaoxun.activities.models import Activity
 from jiaoxun.audit.models import AuditEntry
 from jiaoxun.city.models import City, Kiosk, PatrolLine, PatrolPoint, Zone
 from jiaoxun.db import Base
@@ -17,6 +18,7 @@ from jiaoxun.users.models import ApiToken, User
 metadata = Base.metadata
 
 __all__ = [
+    "Activity",
     "ApiToken",
     "AuditEntry",
     "CategoryRow",

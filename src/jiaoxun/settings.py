@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     #: the MQTT broker to take positions from (topic jiaoxun/devices/<id>/position); empty: none
     mqtt_url: str = ""
     mqtt_topic_prefix: str = Field(default="jiaoxun/devices", pattern=r"^[\w\-]+(/[\w\-]+)*$")
+    #: where `npm ci` put the pages' front-end packages; by default the project's node_modules
+    node_modules: Path | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8110, ge=1, le=65535)
 

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jiaoxun.activities.models import Activity, ActivityKind
 from jiaoxun.city import service
 from jiaoxun.city.generate import CityLayout
 from jiaoxun.city.models import Kiosk, PatrolLine, PatrolPoint, Zone
 from jiaoxun.data import DEMO_PBF
-from jiaoxun.errors import InvalidInput
+from jiaoxun.errors import Conflict, InvalidInput
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.units.models import Unit
 
@@ -92,3 +94,36 @@ def test_import_refuses_an_unknown_zone(saved: Session) -> None:
     with pytest.raises(InvalidInput, match="Z99"):
         service.import_layout(saved, data, name="x", pbf=DEMO_PBF)
     assert service.export_layout(saved) == before
+
+
+def test_the_map_export_adds_ids_and_leaves_out_edges(saved: Session) -> None:
+    plain = service.export_layout(saved)["features"]
+    for_map = service.export_layout(saved, for_map=True)["features"]
+    assert [f["geometry"] for f in for_map] == [f["geometry"] for f in plain]
+    for file_feature, map_feature in zip(plain, for_map, strict=True):
+        props = dict(map_feature["properties"])
+        assert isinstance(props.pop("id"), int)
+        assert props == {k: v for k, v in file_feature["properties"].items() if k != "edges"}
+    lines = [f["properties"]["id"] for f in for_map if f["properties"]["layer"] == "patrol_line"]
+    assert lines == list(saved.scalars(select(PatrolLine.id).order_by(PatrolLine.id)))
+
+
+def test_a_city_with_field_activities_is_not_rebuilt(
+    saved: Session, demo_layout: CityLayout
+) -> None:
+    unit = saved.scalars(select(Unit).order_by(Unit.id)).first()
+    assert unit is not None
+    saved.add(
+        Activity(
+            kind=ActivityKind.ASSISTANCE,
+            unit_id=unit.id,
+            recorded_by="officer",
+            at=datetime.now(UTC),
+            lon=126.65,
+            lat=45.745,
+            details={"assistance": "directions", "people_helped": 1, "note": ""},
+        )
+    )
+    saved.flush()
+    with pytest.raises(Conflict, match="holds field activities"):
+        service.save_layout(saved, name="again", pbf=DEMO_PBF, layout=demo_layout)

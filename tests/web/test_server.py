@@ -3,68 +3,13 @@ two dispatchers racing for one unit cannot both get it."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-
-from jiaoxun.settings import Settings
-from jiaoxun.web.server import prepare
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """`python -m jiaoxun serve` on a database of its own."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.port = int(env["JIAOXUN_PORT"])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "jiaoxun", "serve"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise AssertionError(f"server did not start:\n{self.log.read_text()}")
-
-    def kill_9(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill_9()
+from live import Server, start_server
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -74,26 +19,15 @@ def server(
     tmp_path_factory: pytest.TempPathFactory,
     cache_dir: Path,
 ) -> Iterator[tuple[Server, dict[str, str]]]:
-    data = tmp_path_factory.mktemp("server")
-    env = {
-        **os.environ,
-        "JIAOXUN_DATABASE_URL": new_database(request.param),
-        "JIAOXUN_DATA_DIR": str(data),
-        "JIAOXUN_CACHE_DIR": str(cache_dir),
-        "JIAOXUN_PORT": str(_free_port()),
-        "JIAOXUN_JT808_PORT": str(_free_port()),
-    }
-    settings = Settings(
-        database_url=env["JIAOXUN_DATABASE_URL"], data_dir=data, cache_dir=cache_dir
+    server, passwords = start_server(
+        database_url=new_database(request.param),
+        data=tmp_path_factory.mktemp("server"),
+        cache_dir=cache_dir,
     )
-    engine, users = prepare(settings)
-    engine.dispose()
-    server = Server(env, data / "server.log")
-    server.start()
     tokens = {}
     for name in ("dispatcher", "commander"):
         reply = httpx.post(
-            f"{server.url}/api/auth/token", json={"username": name, "password": users[name][1]}
+            f"{server.url}/api/auth/token", json={"username": name, "password": passwords[name]}
         )
         tokens[name] = reply.json()["access_token"]
     yield server, tokens

@@ -157,3 +157,23 @@ def parse_layout(data: Any) -> FeatureCollection:
         return FeatureCollection.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(f"city GeoJSON {_problem(exc)}") from exc
+
+
+# -- the browser map and the place search -----------------------------------------------------
+
+
+class CityMapOut(BaseModel):
+    """`GET /api/city/map`: roads and layout as GeoJSON FeatureCollections (WGS-84)."""
+
+    name: str
+    bounds: Annotated[list[float], Field(min_length=4, max_length=4)]  # west, south, east, north
+    attribution: str
+    roads: dict[str, Any]
+    layout: dict[str, Any]
+
+
+class PlaceOut(BaseModel):
+    name: str
+    kind: str  # street, intersection, school, hospital, square, station, bank, market, …
+    lon: float
+    lat: float

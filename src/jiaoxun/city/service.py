@@ -12,6 +12,7 @@ import shapely
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from jiaoxun.activities.models import Activity
 from jiaoxun.city.generate import CityLayout, KioskSite, layout_city
 from jiaoxun.city.models import City, Kiosk, PatrolLine, PatrolPoint, PlaceKind, Zone
 from jiaoxun.city.schemas import (
@@ -23,6 +24,7 @@ from jiaoxun.city.schemas import (
     parse_layout,
 )
 from jiaoxun.errors import Conflict, InvalidInput
+from jiaoxun.geo.gazetteer import Gazetteer
 from jiaoxun.geo.osm import cache_path_for, network_from_pbf
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.table import cached_table
@@ -54,10 +56,22 @@ def city_pbf(session: Session, settings: Settings) -> Path:
     return Path(city.source_pbf) if city else settings.default_pbf
 
 
+def gazetteer_for(session: Session, settings: Settings, travel_times: TravelTimes) -> Gazetteer:
+    """The street and place names of the stored city, for the place search."""
+    return Gazetteer.from_network(
+        travel_times.network, places_from_pbf(city_pbf(session, settings))
+    )
+
+
 def clear_layout(session: Session) -> None:
     """Delete the city layout and its units (a city is rebuilt whole). Refused once the
     database holds operations: their history refers to the city's zones and units."""
-    for history, what in ((Incident, "incidents"), (CheckInRow, "patrol check-ins")):
+    histories = (
+        (Incident, "incidents"),
+        (CheckInRow, "patrol check-ins"),
+        (Activity, "field activities"),
+    )
+    for history, what in histories:
         if session.scalar(select(func.count()).select_from(history)):
             raise Conflict(
                 f"the database holds {what}: build a new city into a new database "
@@ -169,15 +183,27 @@ def _feature(geometry: dict[str, Any], **properties: Any) -> dict[str, Any]:
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
 
-def export_layout(session: Session) -> dict[str, Any]:
-    """The stored layout as one GeoJSON FeatureCollection (WGS-84), layer in each feature."""
+def export_layout(session: Session, *, for_map: bool = False) -> dict[str, Any]:
+    """The stored layout as one GeoJSON FeatureCollection (WGS-84), layer in each feature.
+
+    `for_map` adds each row's database id to its properties and leaves out the network edges
+    of patrol lines: what a browser map needs, and no longer a file `import_layout` reads.
+    """
     code = {z.id: z.code for z in session.scalars(select(Zone))}
     units: dict[int, list[str]] = {}
     for unit in session.scalars(select(Unit).order_by(Unit.call_sign)):
         if unit.zone_id is not None:
             units.setdefault(unit.zone_id, []).append(unit.call_sign)
+
+    def feature(row: Any, geometry: dict[str, Any], **properties: Any) -> dict[str, Any]:
+        if for_map:
+            properties = {"id": row.id, **properties}
+            properties.pop("edges", None)
+        return _feature(geometry, **properties)
+
     features = [
-        _feature(
+        feature(
+            z,
             z.polygon,
             layer="zone",
             code=z.code,
@@ -191,7 +217,8 @@ def export_layout(session: Session) -> dict[str, Any]:
         for z in session.scalars(select(Zone).order_by(Zone.code))
     ]
     features += [
-        _feature(
+        feature(
+            k,
             {"type": "Point", "coordinates": [k.lon, k.lat]},
             layer="kiosk",
             name=k.name,
@@ -201,7 +228,8 @@ def export_layout(session: Session) -> dict[str, Any]:
         for k in session.scalars(select(Kiosk).order_by(Kiosk.id))
     ]
     features += [
-        _feature(
+        feature(
+            line,
             line.geometry,
             layer="patrol_line",
             name=line.name,
@@ -212,7 +240,8 @@ def export_layout(session: Session) -> dict[str, Any]:
         for line in session.scalars(select(PatrolLine).order_by(PatrolLine.id))
     ]
     features += [
-        _feature(
+        feature(
+            p,
             {"type": "Point", "coordinates": [p.lon, p.lat]},
             layer="patrol_point",
             name=p.name,

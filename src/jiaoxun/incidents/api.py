@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy.orm import Session
 
+from jiaoxun.db import MAX_ID
 from jiaoxun.incidents import dispatch, reference, service
 from jiaoxun.incidents.lifecycle import IncidentState, order_overdue
 from jiaoxun.incidents.models import CategoryRow, DispatchOrder, Incident
@@ -25,6 +26,7 @@ from jiaoxun.incidents.schemas import (
     ReasonIn,
     ReassignIn,
     RecommendationOut,
+    RouteOut,
     TimelineEntry,
     verdicts_out,
 )
@@ -158,6 +160,26 @@ def recommendations(
             )
             for c in result.candidates
         ],
+    )
+
+
+@router.get("/incidents/{incident_id}/route", responses=_ERRORS)
+def route(
+    incident_id: RowId,
+    session: SessionDep,
+    state: StateDep,
+    now: Now,
+    _user: Reader,
+    unit_id: Annotated[int, Query(ge=1, le=MAX_ID, description="the unit to route")],
+) -> RouteOut:
+    """The road route from a unit to the incident, with its ETA and length."""
+    found = dispatch.route_to_incident(session, incident_id, unit_id, city=state.city, now=now)
+    return RouteOut(
+        unit_id=unit_id,
+        incident_id=incident_id,
+        eta_s=round(found.travel_time_s, 1),
+        length_m=round(found.distance_m, 1),
+        coordinates=[[round(x, 6), round(y, 6)] for x, y in found.coords.tolist()],
     )
 
 

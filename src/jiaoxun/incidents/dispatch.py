@@ -16,8 +16,10 @@ from jiaoxun.city.context import CityContext
 from jiaoxun.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from jiaoxun.events import emit
 from jiaoxun.geo.snap import Snap
+from jiaoxun.geo.travel import Route
 from jiaoxun.incidents import reference
 from jiaoxun.incidents.lifecycle import (
+    ACTIVE_ORDER_STATES,
     FINAL_INCIDENT_STATES,
     IncidentState,
     OrderState,
@@ -92,6 +94,34 @@ def recommendations(
         since_call_s=max((now - call_at).total_seconds(), 0.0),
     )
     return incident, result
+
+
+def route_to_incident(
+    session: Session, incident_id: int, unit_id: int, *, city: CityContext, now: datetime
+) -> Route:
+    """The fastest road route from where the unit is (as the recommender sees it: a unit at its
+    kiosk stands at the kiosk) to the incident. `Conflict` when the unit has no position yet."""
+    incident = get_incident(session, incident_id)
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"unit {unit_id} does not exist")
+    lon, lat, _ = unit_position(unit, city, now=now)
+    if lon is None or lat is None:
+        raise Conflict(
+            f"unit {unit.call_sign} has no position yet: no fix received, not at a kiosk"
+        )
+    tt = city.travel_times
+    return tt.route(tt.snap(lon, lat), tt.snap(incident.lon, incident.lat))
+
+
+def open_orders_of(session: Session, unit_id: int) -> Sequence[DispatchOrder]:
+    """The unit's orders not finished yet (issued, acknowledged, en route, arrived), newest
+    first."""
+    return session.scalars(
+        select(DispatchOrder)
+        .where(DispatchOrder.unit_id == unit_id, DispatchOrder.state.in_(ACTIVE_ORDER_STATES))
+        .order_by(DispatchOrder.issued_at.desc(), DispatchOrder.id.desc())
+    ).all()
 
 
 def dispatch(

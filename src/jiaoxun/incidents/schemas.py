@@ -103,6 +103,16 @@ class OrderOut(BaseModel):
     overdue: bool
 
 
+class RouteOut(BaseModel):
+    """The road route of a unit to an incident (WGS-84 [lon, lat] points)."""
+
+    unit_id: int
+    incident_id: int
+    eta_s: float
+    length_m: float
+    coordinates: list[Annotated[list[float], Field(min_length=2, max_length=2)]]
+
+
 class DuplicateOut(BaseModel):
     incident_id: int
     number: str

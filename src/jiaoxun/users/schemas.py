@@ -7,8 +7,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
 
+from jiaoxun.incidents.lifecycle import IncidentState
+from jiaoxun.incidents.schemas import OrderOut
 from jiaoxun.inputs import Input
-from jiaoxun.users.roles import Role
+from jiaoxun.units.schemas import UnitOut
+from jiaoxun.users.roles import Permission, Role
 
 
 class LoginIn(Input):
@@ -23,3 +26,37 @@ class TokenOut(BaseModel):
     username: str
     role: Role
     unit_id: int | None
+
+
+class OrderIncidentOut(BaseModel):
+    """What an officer needs of the incident an order sends him to."""
+
+    id: int
+    number: str
+    category_code: str
+    category_name: str
+    priority: int
+    lon: float
+    lat: float
+    address: str
+    description: str
+    state: IncidentState
+
+
+class MyOrderOut(OrderOut):
+    incident: OrderIncidentOut
+
+
+class MeOut(BaseModel):
+    """`GET /api/me`: who is logged in, what he may do, his unit, its open orders, his phone."""
+
+    username: str
+    role: Role
+    permissions: list[Permission]
+    unit: UnitOut | None
+    orders: list[MyOrderOut]
+    phone_device_id: str | None
+
+
+class PhoneOut(BaseModel):
+    device_id: str

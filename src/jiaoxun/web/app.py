@@ -14,7 +14,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import sessionmaker
 
 from jiaoxun import __version__
+from jiaoxun.activities.api import router as activities_router
 from jiaoxun.audit.api import router as audit_router
+from jiaoxun.city.api import router as city_router
 from jiaoxun.city.context import load_city_context
 from jiaoxun.errors import JiaoxunError
 from jiaoxun.events import LocalBus, publish_on_commit
@@ -26,10 +28,12 @@ from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.mqtt import subscribe
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.units.api import router as units_router
+from jiaoxun.users.api import me_router
 from jiaoxun.users.api import router as users_router
 from jiaoxun.users.service import user_for_token
 from jiaoxun.web.deps import AppState, read_session
 from jiaoxun.web.errors import add_error_handlers
+from jiaoxun.web.pages import mount_pages
 
 _POLICY_VIOLATION = 1008
 
@@ -105,6 +109,9 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         units_router,
         tracking_router,
         audit_router,
+        city_router,
+        me_router,
+        activities_router,
     )
     for router in routers:
         app.include_router(router)
@@ -115,6 +122,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         with sessions() as session:
             session.connection(execution_options={"read_only": True}).execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
+
+    mount_pages(app, settings)
 
     @app.websocket("/api/events")
     async def events(

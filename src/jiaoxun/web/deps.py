@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,12 +18,29 @@ from jiaoxun.city.context import CityContext
 from jiaoxun.db import MAX_ID, REQUEST_SESSIONS
 from jiaoxun.errors import NotAllowed, NotAuthenticated
 from jiaoxun.events import LocalBus
+from jiaoxun.geo.gazetteer import Gazetteer
 from jiaoxun.settings import Settings
 from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, may
 from jiaoxun.users.service import user_for_token
+
+T = TypeVar("T")
+
+
+class Once(Generic[T]):
+    """A value built on first use, once, however many requests ask for it at the same time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    def get(self, build: Callable[[], T]) -> T:
+        with self._lock:
+            if self._value is None:
+                self._value = build()
+            return self._value
 
 
 @dataclass
@@ -34,6 +52,9 @@ class AppState:
     ingestor: Ingestor
     gateway: Gateway
     mqtt: Counter[str]
+    #: the city map reply (JSON) and the place search, built on first use: static per city
+    city_map: Once[bytes] = field(default_factory=Once)
+    gazetteer: Once[Gazetteer] = field(default_factory=Once)
 
 
 def app_state(request: Request) -> AppState:

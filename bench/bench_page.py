@@ -1,0 +1,245 @@
+"""Benchmark of the command-center page with a large fleet: does the map keep up?
+
+300 units (the demo city's 27 and new ones) drive the demo city's roads (the tracks of
+`bench_ingest`), each sending one OsmAnd fix a second to a real `jiaoxun serve`; the command page,
+logged in in headless Chromium, gets every "unit moved" event over its WebSocket. Measured in the
+browser, through the DevTools protocol's Performance metrics, over the same window of seconds:
+
+- jiaoxun: the page as it is (canvas circle markers, positions applied once per animation frame);
+- baseline: the page's own stream stopped, and Leaflet's default DOM markers moved as each event
+  arrives (what a map page does by default), fed by a WebSocket of its own.
+
+Figures per phase: fixes sent and applied per second, main-thread time per second of updates
+(all tasks: receiving, parsing, applying, layout, painting), the script part, and the cost of one
+batch. The ratio is the baseline's main-thread time over the page's.
+
+    .venv/bin/python bench/bench_page.py [--units 300] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx2 as httpx
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "web"))
+from browser import chromium, open_tab  # offline Debian Chromium, shared with the tests
+from playwright.sync_api import CDPSession, Page
+
+from bench_api import free_port, running_server
+from bench_ingest import Fleet, make_fleet, register_fleet
+from jiaoxun.city.context import load_city_context
+from jiaoxun.settings import Settings
+from jiaoxun.web.server import prepare
+
+WARM_UP_S = 3
+CLIENTS = 16
+console = Console()
+
+# Leaflet's default markers (DOM images), each moved when its event arrives
+BASELINE = """async ([token]) => {
+  const L = await import("/vendor/leaflet/leaflet-src.esm.js");
+  jx.stopListening();
+  jx.units.group.remove();
+  const markers = new Map();
+  for (const unit of jx.units.units.values()) {
+    if (unit.lat == null) continue;
+    markers.set(unit.id, L.marker([unit.lat, unit.lon]).addTo(jx.city.map));
+  }
+  window.baseline = {applied: 0};
+  const socket = new WebSocket(`ws://${location.host}/api/events?token=${token}`);
+  socket.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.kind !== "unit" || event.action !== "moved") return;
+    markers.get(event.data.unit_id)?.setLatLng([event.data.lat, event.data.lon]);
+    window.baseline.applied += 1;
+  };
+  await new Promise((resolve) => { socket.onopen = resolve; });
+}"""
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float = 0.0
+    sent: int = 0
+    failed: int = 0
+    applied: int = 0
+    task_ms: float = 0.0
+    script_ms: float = 0.0
+    layout_ms: float = 0.0
+    batches: int = 0
+    batch_ms: list[float] | None = None
+
+    def per_s(self, value: float) -> float:
+        return value / self.seconds
+
+
+def metrics(cdp: CDPSession) -> dict[str, float]:
+    reply = cdp.send("Performance.getMetrics")
+    return {m["name"]: float(m["value"]) for m in reply["metrics"]}
+
+
+def send_fixes(
+    base_url: str, fleet: Fleet, *, base_at: datetime, first: int, seconds: int, phase: Phase
+) -> None:
+    """Every device's fix of seconds `first`… of its track, stamped `base_at` + the second,
+    paced at one second of driving per second."""
+
+    async def run() -> None:
+        limits = httpx.Limits(max_connections=CLIENTS)
+        async with httpx.AsyncClient(base_url=base_url, timeout=30.0, limits=limits) as client:
+            start = time.perf_counter()
+            for k in range(seconds):
+                at = base_at + timedelta(seconds=first + k)
+                queries = [
+                    fleet.osmand_query(d, first + k, at) for d in range(len(fleet.device_ids))
+                ]
+                replies = await asyncio.gather(
+                    *(client.get("/api/osmand", params=q) for q in queries), return_exceptions=True
+                )
+                ok = sum(
+                    1 for r in replies if isinstance(r, httpx.Response) and r.status_code == 200
+                )
+                phase.sent += ok
+                phase.failed += len(replies) - ok
+                await asyncio.sleep(max(0.0, start + k + 1 - time.perf_counter()))
+
+    asyncio.run(run())
+
+
+@dataclass
+class Run:
+    page: Page
+    cdp: CDPSession
+    base_url: str
+    fleet: Fleet
+    base_at: datetime
+
+
+def measure(run: Run, phase: Phase, *, first: int, seconds: int) -> None:
+    """Warm up, then send `seconds` of fixes and read the browser's metrics around them."""
+    page, cdp = run.page, run.cdp
+    send = {"base_url": run.base_url, "fleet": run.fleet, "base_at": run.base_at}
+    send_fixes(**send, first=first, seconds=WARM_UP_S, phase=Phase("warm-up"))
+    time.sleep(1.0)
+    applied_before = applied(page, phase.name)
+    before, begin = metrics(cdp), time.perf_counter()
+    if phase.name == "jiaoxun":
+        page.evaluate("jx.units.stats.applyMs = []")
+    send_fixes(**send, first=first + WARM_UP_S, seconds=seconds, phase=phase)
+    time.sleep(1.0)  # the last second's events arrive
+    after = metrics(cdp)
+    phase.seconds = time.perf_counter() - begin
+    phase.applied = applied(page, phase.name) - applied_before
+    phase.task_ms = (after["TaskDuration"] - before["TaskDuration"]) * 1000
+    phase.script_ms = (after["ScriptDuration"] - before["ScriptDuration"]) * 1000
+    phase.layout_ms = (
+        after["LayoutDuration"]
+        + after["RecalcStyleDuration"]
+        - before["LayoutDuration"]
+        - before["RecalcStyleDuration"]
+    ) * 1000
+    if phase.name == "jiaoxun":
+        phase.batch_ms = page.evaluate("jx.units.stats.applyMs")
+        phase.batches = len(phase.batch_ms or [])
+
+
+def applied(page: Page, name: str) -> int:
+    return int(page.evaluate("jx.units.stats.fixes" if name == "jiaoxun" else "baseline.applied"))
+
+
+def report(phases: list[Phase], units: int) -> None:
+    table = Table(title=f"Command page with {units} units at 1 fix/s each (headless Chromium)")
+    for column in (
+        "phase",
+        "fixes sent/s",
+        "applied/s",
+        "main thread ms/s",
+        "script ms/s",
+        "style+layout ms/s",
+        "batch p50 / p99 ms",
+    ):
+        table.add_column(column, justify="right")
+    for p in phases:
+        batches = sorted(p.batch_ms or [])
+        batch = (
+            f"{batches[len(batches) // 2]:.2f} / {batches[int(len(batches) * 0.99)]:.2f}"
+            if batches
+            else "–"
+        )
+        table.add_row(
+            p.name,
+            f"{p.per_s(p.sent):.0f}",
+            f"{p.per_s(p.applied):.0f}",
+            f"{p.per_s(p.task_ms):.1f}",
+            f"{p.per_s(p.script_ms):.1f}",
+            f"{p.per_s(p.layout_ms):.1f}",
+            batch,
+        )
+    console.print(table)
+    ours, base = phases
+    page_ms, base_ms = ours.per_s(ours.task_ms), base.per_s(base.task_ms)
+    console.print(
+        f"one second of updates ({units} fixes) costs the page {page_ms:.1f} ms of main thread"
+        f" ({page_ms / 10:.1f} % of the second); Leaflet's default markers {base_ms:.1f} ms:"
+        f" {base_ms / max(page_ms, 1e-9):.1f}× the page's."
+    )
+    if ours.failed or base.failed:
+        console.print(f"[red]fixes refused: {ours.failed + base.failed}[/red]")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=300)
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp:
+        settings = Settings(database_url=f"sqlite:///{tmp}/jiaoxun.db", data_dir=Path(tmp))
+        engine, users = prepare(settings)
+        total_s = 2 * (WARM_UP_S + args.seconds) + 5
+        with Session(engine) as session:
+            fleet = make_fleet(
+                session, load_city_context(session, settings), devices=args.units, seconds=total_s
+            )
+        register_fleet(engine, fleet.device_ids)
+        engine.dispose()
+        password = users["dispatcher"][1]
+        with (
+            running_server(settings, port=free_port(), log=Path(tmp) / "server.log") as base_url,
+            chromium() as browser,
+        ):
+            tab = open_tab(browser, base_url, viewport={"width": 1440, "height": 900})
+            page = tab.page
+            page.fill("#login [name=username]", "dispatcher")
+            page.fill("#login [name=password]", password)
+            page.click("#login button[type=submit]")
+            page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+            cdp = tab.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            ours, base = Phase("jiaoxun"), Phase("baseline")
+            console.print(
+                f"{args.units} units; {args.seconds} s per phase after {WARM_UP_S} s of warm-up"
+            )
+            run = Run(page, cdp, base_url, fleet, datetime.now(UTC))
+            measure(run, ours, first=0, seconds=args.seconds)
+            token = page.evaluate("sessionStorage.getItem('jx.token')")
+            page.evaluate(BASELINE, [token])
+            measure(run, base, first=WARM_UP_S + args.seconds, seconds=args.seconds)
+            if tab.errors:
+                console.print(f"[red]page errors: {tab.errors}[/red]")
+            report([ours, base], args.units)
+
+
+if __name__ == "__main__":
+    main()

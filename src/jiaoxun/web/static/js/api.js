@@ -1,0 +1,86 @@
+// The REST API and the event stream, with the bearer token kept for this browser tab.
+
+const TOKEN = "jx.token";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || body?.detail || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export const session = {
+  get token() {
+    return sessionStorage.getItem(TOKEN);
+  },
+  get user() {
+    return JSON.parse(sessionStorage.getItem(`${TOKEN}.user`) || "null");
+  },
+  save(reply) {
+    sessionStorage.setItem(TOKEN, reply.access_token);
+    sessionStorage.setItem(`${TOKEN}.user`, JSON.stringify(reply));
+  },
+  clear() {
+    sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(`${TOKEN}.user`);
+  },
+};
+
+export async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const reply = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await reply.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!reply.ok) {
+    if (reply.status === 401 && path !== "/api/auth/token") {
+      session.clear();
+      window.dispatchEvent(new Event("jx:logged-out"));
+    }
+    throw new ApiError(reply.status, data);
+  }
+  return data;
+}
+
+export async function login(username, password) {
+  const reply = await api("POST", "/api/auth/token", { username, password });
+  session.save(reply);
+  return reply;
+}
+
+/** Listen to `/api/events`, reconnecting after a drop; `onEvent` gets each parsed event. */
+export function listen(onEvent, onState = () => {}) {
+  let socket = null;
+  let closed = false;
+  let delay = 500;
+  const open = () => {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const url = `${scheme}://${location.host}/api/events?token=${encodeURIComponent(session.token)}`;
+    socket = new WebSocket(url);
+    socket.onopen = () => {
+      delay = 500;
+      onState(true);
+    };
+    socket.onmessage = (message) => onEvent(JSON.parse(message.data));
+    socket.onclose = () => {
+      onState(false);
+      if (!closed && session.token) setTimeout(open, (delay = Math.min(delay * 2, 10000)));
+    };
+  };
+  open();
+  return () => {
+    closed = true;
+    socket?.close();
+  };
+}
+
+/** A human message for a failed call: the API's message names the rule and the value. */
+export function describe(error) {
+  return error instanceof ApiError ? `${error.status}: ${error.message}` : String(error.message || error);
+}

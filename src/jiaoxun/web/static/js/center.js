@@ -1,0 +1,369 @@
+// The command-center page: live map, 110 intake, recommendations and multi-point dispatch,
+// incident queue and detail with 1-3-5 timers, units, patrol compliance and the event log.
+
+import { api, describe, listen, login, session } from "./api.js";
+import { $, $$, alertIn, debounce, el, loginForm } from "./dom.js";
+import { ago, clock, switchLanguage, t, translate } from "./i18n.js";
+import { L, UnitLayer, cityMap } from "./map.js";
+import { renderDetail } from "./detail.js";
+
+const OPEN_STATES = ["taking", "taken", "dispatched", "en_route", "on_scene", "reported", "handled"];
+const LOG_LIMIT = 300;
+
+const desk = {
+  city: null,
+  units: null,
+  categories: [],
+  incidents: new Map(), // open incidents by id
+  incidentMarkers: new Map(),
+  selected: null, // incident id shown in the detail panel
+  pick: null, // intake location marker
+  routes: null, // route polylines of the detail panel
+  log: [],
+};
+window.jx = desk; // tests and the browser benchmark read the live state here
+
+// -- start ------------------------------------------------------------------------------------
+
+translate();
+$("#lang").addEventListener("click", switchLanguage);
+$("#logout").addEventListener("click", () => {
+  session.clear();
+  location.reload();
+});
+window.addEventListener("jx:logged-out", () => location.reload());
+window.addEventListener("jx:language", () => {
+  renderQueue();
+  renderUnits();
+  if (desk.selected) showIncident(desk.selected);
+});
+setInterval(tick, 1000);
+
+if (session.token) start();
+else loginForm($("#login"), login, start);
+
+async function start() {
+  $("#desk").hidden = false;
+  $("#logout").hidden = false;
+  $("#who").textContent = `${session.user.username} (${session.user.role})`;
+  const [city, units, categories, open] = await Promise.all([
+    api("GET", "/api/city/map"),
+    api("GET", "/api/units"),
+    api("GET", "/api/categories"),
+    api("GET", `/api/incidents?${OPEN_STATES.map((s) => `status=${s}`).join("&")}`),
+  ]);
+  desk.city = cityMap($("#map"), city);
+  desk.units = new UnitLayer(desk.city.map, desk.city.renderer);
+  for (const unit of units) desk.units.set(unit);
+  desk.categories = categories;
+  L.control.layers(null, { ...desk.city.overlays, [t("layer.units")]: desk.units.group }, { collapsed: true }).addTo(desk.city.map);
+  desk.routes = L.layerGroup().addTo(desk.city.map);
+  for (const incident of open) putIncident(incident);
+  setUpTabs();
+  setUpIntake();
+  setUpPatrol();
+  renderQueue();
+  renderUnits();
+  desk.stopListening = listen(onEvent, (up) => {
+    const live = $("#live");
+    live.className = `live ${up ? "on" : "off"}`;
+    live.dataset.i18n = up ? "live.on" : "live.off";
+    live.textContent = t(live.dataset.i18n);
+  });
+  document.body.dataset.ready = "1";
+}
+
+function setUpTabs() {
+  for (const button of $$(".tabs button")) {
+    button.addEventListener("click", () => showTab(button.dataset.tab));
+  }
+}
+
+function showTab(name) {
+  for (const b of $$(".tabs button")) b.classList.toggle("active", b.dataset.tab === name);
+  for (const s of $$(".tab")) s.classList.toggle("active", s.id === `tab-${name}`);
+  if (name === "units") renderUnits();
+  if (name === "patrol") renderPatrol();
+}
+
+// -- the event stream ---------------------------------------------------------------------------
+
+const refreshIncident = debounce((id) => loadIncident(id), 150);
+
+function onEvent(event) {
+  const { kind, action, data } = event;
+  if (kind === "unit" && action === "moved") desk.units.moved(data);
+  else if (kind === "unit" && action === "changed") desk.units.status(data.id, data.status);
+  else if (kind === "incident") refreshIncident(data.id);
+  else if (kind === "order") refreshIncident(data.incident_id);
+  else if (kind === "check_in" && $("#tab-patrol").classList.contains("active")) renderPatrol();
+  if (!(kind === "unit" && action === "moved")) addLog(event);
+}
+
+function addLog(event) {
+  desk.log.unshift(event);
+  desk.log.length = Math.min(desk.log.length, LOG_LIMIT);
+  const list = $("#log");
+  list.prepend(el("li", {}, el("time", {}, new Date(event.at).toLocaleTimeString()), " ", el("b", {}, t(`event.${event.kind}`)), " ", logText(event)));
+  while (list.children.length > LOG_LIMIT) list.lastChild.remove();
+}
+
+function logText({ kind, action, data }) {
+  const unit = data.call_sign ?? desk.units.units.get(data.unit_id)?.call_sign ?? data.unit_id ?? "";
+  if (kind === "incident") return `${data.number ?? data.id} ${action} → ${t(`incident.${data.state}`)}`;
+  if (kind === "order") return `#${data.id} ${unit} → ${t(`order.${data.state}`)}`;
+  if (kind === "unit") return `${unit} → ${t(`unit.${data.status}`)}`;
+  if (kind === "zone") return `${unit} ${action} ${data.zone}`;
+  if (kind === "check_in") return `${unit} @ ${pointName(data.point_id)}`;
+  return `${action} ${JSON.stringify(data)}`;
+}
+
+function pointName(id) {
+  return desk.city.features.find((f) => f.properties.layer === "patrol_point" && f.properties.id === id)?.properties.name ?? id;
+}
+
+// -- incidents -------------------------------------------------------------------------------------
+
+async function loadIncident(id) {
+  const incident = await api("GET", `/api/incidents/${id}`);
+  putIncident(incident);
+  renderQueue();
+  if (desk.selected === id) renderDetail(incident, detailHooks);
+}
+
+function putIncident(incident) {
+  const open = OPEN_STATES.includes(incident.state);
+  let marker = desk.incidentMarkers.get(incident.id);
+  if (!open) {
+    desk.incidents.delete(incident.id);
+    marker?.remove();
+    desk.incidentMarkers.delete(incident.id);
+    return;
+  }
+  desk.incidents.set(incident.id, incident);
+  if (!marker) {
+    marker = L.marker([incident.lat, incident.lon], {
+      icon: L.divIcon({ className: `jx-incident p${incident.priority}`, html: "!", iconSize: [22, 22] }),
+      title: incident.number,
+    }).on("click", () => showIncident(incident.id));
+    marker.addTo(desk.city.map);
+    desk.incidentMarkers.set(incident.id, marker);
+  }
+}
+
+function renderQueue() {
+  const list = $("#queue");
+  const rows = [...desk.incidents.values()].sort((a, b) => a.priority - b.priority || Date.parse(a.call_at) - Date.parse(b.call_at));
+  list.replaceChildren(
+    ...(rows.length
+      ? rows.map((i) =>
+          el(
+            "li",
+            { class: `p${i.priority}${i.id === desk.selected ? " selected" : ""}`, dataset: { id: i.id }, onclick: () => showIncident(i.id) },
+            el("b", {}, i.number),
+            " ",
+            el("span", { class: "state" }, t(`incident.${i.state}`)),
+            el("br"),
+            `${i.category_name} · ${i.address || i.zone || ""}`,
+            " ",
+            el("span", { class: "timer", dataset: { since: i.call_at, until: i.arrived_at ?? "" } }, ""),
+          ),
+        )
+      : [el("li", { class: "hint" }, t("queue.empty"))]),
+  );
+  tick();
+}
+
+const detailHooks = {
+  refresh: (id) => loadIncident(id),
+  drawRoutes,
+  units: () => desk.units.units,
+};
+
+async function showIncident(id) {
+  desk.selected = id;
+  const incident = await api("GET", `/api/incidents/${id}`);
+  putIncident(incident);
+  renderQueue();
+  renderDetail(incident, detailHooks);
+  desk.city.map.panTo([incident.lat, incident.lon]);
+}
+
+/** Draw the road routes of some units to the selected incident (the latest call wins). */
+async function drawRoutes(incidentId, unitIds) {
+  const call = (desk.routeCall = (desk.routeCall ?? 0) + 1);
+  const routes = await Promise.all(
+    unitIds.map((id) => api("GET", `/api/incidents/${incidentId}/route?unit_id=${id}`).catch(() => null)),
+  );
+  if (call !== desk.routeCall) return;
+  desk.routes.clearLayers();
+  for (const route of routes.filter(Boolean)) {
+    const line = L.polyline(route.coordinates.map(([lon, lat]) => [lat, lon]), { renderer: desk.city.svg, color: "#6a1b9a", weight: 5, opacity: 0.75, className: "jx-route" });
+    line.bindTooltip(`${desk.units.units.get(route.unit_id)?.call_sign ?? route.unit_id} ${clock(route.eta_s)}`);
+    desk.routes.addLayer(line);
+  }
+}
+
+// -- intake ----------------------------------------------------------------------------------------
+
+function setUpIntake() {
+  const form = $("#intake");
+  const categorySearch = $("#category-search");
+  categorySearch.addEventListener("input", () => {
+    const q = categorySearch.value.trim().toLowerCase();
+    const hits = q
+      ? desk.categories.filter((c) => c.level > 1 && (c.code.startsWith(q) || c.name_zh.includes(q) || c.name_en.toLowerCase().includes(q))).slice(0, 12)
+      : [];
+    $("#category-list").replaceChildren(
+      ...hits.map((c) => el("li", { dataset: { code: c.code }, onclick: () => chooseCategory(c) }, `${c.code} ${c.name_zh} · ${c.name_en}`)),
+    );
+  });
+  const placeSearch = $("#place-search");
+  placeSearch.addEventListener(
+    "input",
+    debounce(async () => {
+      const q = placeSearch.value.trim();
+      const places = q ? await api("GET", `/api/places?q=${encodeURIComponent(q)}&limit=10`).catch(() => []) : [];
+      $("#place-list").replaceChildren(
+        ...places.map((p) => el("li", { onclick: () => choosePlace(p) }, `${p.name} `, el("small", {}, p.kind))),
+      );
+    }, 200),
+  );
+  desk.city.map.on("click", (event) => {
+    if ($("#tab-intake").classList.contains("active")) setLocation(event.latlng.lng, event.latlng.lat);
+  });
+  form.addEventListener("submit", submitIntake);
+}
+
+function chooseCategory(category) {
+  $("[name=category_code]").value = category.code;
+  $("#category-chosen").textContent = `${category.code} ${category.name_zh} · ${category.name_en} (P${category.priority})`;
+  $("#category-list").replaceChildren();
+  $("#category-search").value = "";
+}
+
+function choosePlace(place) {
+  setLocation(place.lon, place.lat);
+  $("[name=address]").value = place.name;
+  $("#place-list").replaceChildren();
+  desk.city.map.setView([place.lat, place.lon], Math.max(desk.city.map.getZoom(), 16));
+}
+
+function setLocation(lon, lat) {
+  desk.location = { lon, lat };
+  if (!desk.pick) {
+    desk.pick = L.marker([lat, lon], { draggable: true, icon: L.divIcon({ className: "jx-pick", html: "✚", iconSize: [24, 24] }) }).addTo(desk.city.map);
+    desk.pick.on("dragend", () => setLocation(desk.pick.getLatLng().lng, desk.pick.getLatLng().lat));
+  } else desk.pick.setLatLng([lat, lon]);
+  const location = $("#location");
+  location.dataset.lon = lon;
+  location.dataset.lat = lat;
+  location.textContent = `${lon.toFixed(5)}, ${lat.toFixed(5)}`;
+}
+
+async function submitIntake(event) {
+  event.preventDefault();
+  const form = event.target;
+  const data = new FormData(form);
+  if (!data.get("category_code") || !desk.location) return alertIn(form, t("intake.needs"));
+  const body = {
+    lon: desk.location.lon,
+    lat: desk.location.lat,
+    category_code: data.get("category_code"),
+    address: data.get("address"),
+    caller_name: data.get("caller_name"),
+    caller_phone: data.get("caller_phone"),
+    description: data.get("description"),
+  };
+  if (data.get("priority")) body.priority = Number(data.get("priority"));
+  try {
+    const incident = await api("POST", "/api/incidents", body);
+    alertIn(form, "");
+    form.reset();
+    $("#category-chosen").textContent = "";
+    desk.location = null;
+    desk.pick?.remove();
+    desk.pick = null;
+    $("#location").textContent = t("intake.location.hint");
+    putIncident(incident);
+    renderQueue();
+    desk.selected = incident.id;
+    renderDetail(incident, detailHooks);
+  } catch (error) {
+    alertIn(form, describe(error));
+  }
+}
+
+// -- units -------------------------------------------------------------------------------------------
+
+function renderUnits() {
+  if (!desk.units || !$("#tab-units").classList.contains("active")) return;
+  const now = Date.now();
+  const rows = [...desk.units.units.values()].sort((a, b) => a.call_sign.localeCompare(b.call_sign));
+  $("#units").replaceChildren(
+    ...rows.map((u) =>
+      el(
+        "tr",
+        { dataset: { id: u.id }, onclick: () => u.lat != null && desk.city.map.panTo([u.lat, u.lon]) },
+        el("td", {}, u.call_sign),
+        el("td", {}, u.zone ?? ""),
+        el("td", { class: `status ${u.status}` }, t(`unit.${u.status}`)),
+        el("td", {}, ago(u.fix_at ? (now - Date.parse(u.fix_at)) / 1000 : null)),
+      ),
+    ),
+  );
+}
+
+// -- patrol ------------------------------------------------------------------------------------------
+
+function setUpPatrol() {
+  const select = $("#patrol-zone");
+  const zones = desk.city.features.filter((f) => f.properties.layer === "zone").map((f) => f.properties);
+  select.replaceChildren(...zones.map((z) => el("option", { value: z.code }, `${z.code} ${z.name ?? ""}`)));
+  select.addEventListener("change", renderPatrol);
+}
+
+async function renderPatrol() {
+  const code = $("#patrol-zone").value;
+  const report = await api("GET", "/api/patrol/report");
+  const zone = report.zones.find((z) => z.zone === code);
+  const names = new Map(desk.city.features.filter((f) => f.properties.id != null).map((f) => [`${f.properties.layer}:${f.properties.id}`, f.properties.name]));
+  if (!zone) return $("#patrol").replaceChildren();
+  for (const p of zone.duty.points) {
+    const done = p.visits >= p.required;
+    desk.city.pointLayers.get(p.point_id)?.setStyle({ fillColor: done ? "#2e7d32" : p.missed ? "#c62828" : "#ffffff" });
+  }
+  $("#patrol").replaceChildren(
+    el("h3", {}, `${t("patrol.points")} ${zone.duty.visits_done}/${zone.duty.visits_required}`),
+    el(
+      "table",
+      { class: "grid" },
+      el("tbody", {}, ...zone.duty.points.map((p) => {
+        const state = p.visits >= p.required ? "done" : p.missed ? "missed" : p.late ? "late" : "";
+        return el("tr", { class: state, dataset: { point: p.point_id } }, el("td", {}, names.get(`patrol_point:${p.point_id}`) ?? p.point_id), el("td", {}, `${p.visits}/${p.required}`), el("td", {}, state ? t(`patrol.${state}`) : ""));
+      })),
+    ),
+    el("h3", {}, `${t("patrol.lines")} ${Math.round(zone.duty.line_coverage * 100)}%`),
+    el(
+      "table",
+      { class: "grid" },
+      el("tbody", {}, ...zone.duty.lines.map((l) => el("tr", { dataset: { line: l.line_id } }, el("td", {}, names.get(`patrol_line:${l.line_id}`) ?? l.line_id), el("td", {}, `${Math.round(l.length_m)} m`), el("td", {}, `${Math.round(l.covered * 100)}%`)))),
+    ),
+  );
+}
+
+// -- clocks --------------------------------------------------------------------------------------------
+
+function tick() {
+  const now = Date.now();
+  $("#clock").textContent = new Date(now).toLocaleTimeString();
+  for (const timer of $$(".timer[data-since]")) {
+    const end = timer.dataset.until ? Date.parse(timer.dataset.until) : now;
+    const elapsed = (end - Date.parse(timer.dataset.since)) / 1000;
+    timer.textContent = clock(elapsed);
+    const bounds = (timer.dataset.bounds || "60,180,300").split(",").map(Number);
+    timer.className = `timer ${elapsed <= bounds[0] ? "ok" : elapsed <= bounds[bounds.length - 1] ? "warn" : "late"}`;
+  }
+  if (now % 5000 < 1000) renderUnits();
+}
+

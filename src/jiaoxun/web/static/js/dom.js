@@ -1,0 +1,68 @@
+// Building elements from data without innerHTML: what callers typed never becomes markup.
+
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value == null || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name === "style") node.style.cssText = value;
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+/** Replace a node's children, leaving out the false, null and empty ones of conditionals. */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c != null && c !== false && c !== ""));
+  return node;
+}
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+export function $$(selector, root = document) {
+  return [...root.querySelectorAll(selector)];
+}
+
+/** Run `fn` at most once per `ms`, with the last arguments. */
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/** Seconds since an ISO time. */
+export function since(iso, now = Date.now()) {
+  return iso ? (now - Date.parse(iso)) / 1000 : null;
+}
+
+/** Show a message in a form's alert line; empty clears it. */
+export function alertIn(form, message) {
+  const line = $(".error", form);
+  if (line) line.textContent = message || "";
+}
+
+/** The log-in form: calls `onDone` once a token is saved. */
+export function loginForm(form, login, onDone) {
+  form.hidden = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    try {
+      await login(data.get("username"), data.get("password"));
+      alertIn(form, "");
+      form.hidden = true;
+      onDone();
+    } catch (error) {
+      alertIn(form, error.message);
+    }
+  });
+}

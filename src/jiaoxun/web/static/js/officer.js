@@ -1,0 +1,227 @@
+// The officer's phone page: my current order with its route and status buttons, my zone's
+// patrol points with check-in, quick forms (violation, assistance, stop-check), and the phone's
+// own position sent OsmAnd-style when the officer allows it.
+
+import { api, describe, listen, login, session } from "./api.js";
+import { $, $$, alertIn, el, fill, loginForm } from "./dom.js";
+import { clock, lang, switchLanguage, t, translate } from "./i18n.js";
+import { L, cityMap } from "./map.js";
+
+const NEXT = { issued: "acknowledged", acknowledged: "en_route", en_route: "arrived", arrived: "done" };
+
+const duty = { me: null, city: null, route: null, target: null, position: null, watch: null, kinds: null };
+window.jx = duty;
+
+translate();
+$("#lang").addEventListener("click", switchLanguage);
+$("#logout").addEventListener("click", () => {
+  if (duty.watch != null) navigator.geolocation.clearWatch(duty.watch);
+  session.clear();
+  location.reload();
+});
+window.addEventListener("jx:logged-out", () => location.reload());
+window.addEventListener("jx:language", () => {
+  fillSelects();
+  render();
+});
+
+if (session.token) start();
+else loginForm($("#login"), login, start);
+
+async function start() {
+  $("#duty").hidden = false;
+  $("#logout").hidden = false;
+  const [city, kinds] = await Promise.all([api("GET", "/api/city/map"), api("GET", "/api/activities/kinds")]);
+  duty.kinds = kinds;
+  duty.city = cityMap($("#order-map"), city, { patrol: false });
+  duty.route = L.layerGroup().addTo(duty.city.map);
+  for (const button of $$("[data-next]")) button.addEventListener("click", () => advance(button.dataset.next));
+  $("#share").addEventListener("change", (event) => share(event.target.checked));
+  setUpForms();
+  await reload();
+  listen(onEvent);
+  document.body.dataset.ready = "1";
+}
+
+async function reload() {
+  duty.me = await api("GET", "/api/me");
+  await render();
+}
+
+function onEvent({ kind, data }) {
+  const mine = duty.me?.unit?.id;
+  if (mine == null) return;
+  if (kind === "order" && data.unit_id === mine) reload();
+  else if (kind === "unit" && data.id === mine && data.status) {
+    duty.me.unit.status = data.status;
+    renderStatus();
+  } else if (kind === "check_in" && data.unit_id === mine) renderPoints();
+}
+
+async function render() {
+  renderStatus();
+  renderOrder();
+  await renderPoints();
+}
+
+function renderStatus() {
+  const unit = duty.me.unit;
+  $("#unit").textContent = unit ? unit.call_sign : duty.me.username;
+  $("#unit-status").textContent = unit ? t(`unit.${unit.status}`) : "";
+}
+
+// -- my order ------------------------------------------------------------------------------------
+
+async function renderOrder() {
+  const order = duty.me.orders[0];
+  const box = $("#order");
+  duty.route.clearLayers();
+  for (const button of $$("[data-next]")) button.disabled = !order || NEXT[order.state] !== button.dataset.next;
+  if (!order) {
+    box.replaceChildren(el("p", { class: "hint" }, t("officer.noorder")));
+    return;
+  }
+  const i = order.incident;
+  fill(
+    box,
+    el("p", {}, el("b", {}, `P${i.priority} ${i.category_name}`), " ", el("span", { class: "state", id: "order-state", dataset: { state: order.state } }, t(`order.${order.state}`))),
+    el("p", {}, i.address || `${i.lon.toFixed(5)}, ${i.lat.toFixed(5)}`),
+    i.description && el("p", { class: "hint" }, i.description),
+    el("p", { class: "hint" }, `${i.number} · ETA ${clock(order.eta_s)}`),
+  );
+  const target = L.marker([i.lat, i.lon], { icon: L.divIcon({ className: `jx-incident p${i.priority}`, html: "!", iconSize: [22, 22] }) });
+  duty.route.addLayer(target);
+  try {
+    const route = await api("GET", `/api/incidents/${i.id}/route?unit_id=${duty.me.unit.id}`);
+    const line = L.polyline(route.coordinates.map(([lon, lat]) => [lat, lon]), { renderer: duty.city.svg, color: "#6a1b9a", weight: 5, className: "jx-route" });
+    duty.route.addLayer(line);
+    duty.city.map.fitBounds(line.getBounds(), { padding: [20, 20] });
+  } catch {
+    duty.city.map.setView([i.lat, i.lon], 16);
+  }
+}
+
+async function advance(state) {
+  const order = duty.me.orders[0];
+  const card = $("#order-card");
+  try {
+    await api("POST", `/api/orders/${order.id}/status`, { state });
+    alertIn(card, "");
+    await reload();
+  } catch (error) {
+    alertIn(card, describe(error));
+  }
+}
+
+// -- patrol points -----------------------------------------------------------------------------------
+
+async function renderPoints() {
+  const unit = duty.me.unit;
+  if (!unit) return;
+  const points = duty.city.features.filter((f) => f.properties.layer === "patrol_point" && f.properties.zone === unit.zone);
+  const report = await api("GET", "/api/patrol/report");
+  const mine = report.units.find((u) => u.unit === unit.call_sign);
+  const visits = new Map((mine?.duty.points ?? []).map((p) => [p.point_id, p]));
+  $("#points").replaceChildren(
+    ...points.map((f) => {
+      const p = f.properties;
+      const v = visits.get(p.id);
+      const done = v ? v.visits >= v.required : false;
+      return el(
+        "li",
+        { class: done ? "visited" : "", dataset: { point: p.id } },
+        el("span", {}, p.name, el("br"), el("small", { class: "hint" }, `${v?.visits ?? 0}/${p.visits_per_shift} · ${p.radius_m} m`)),
+        el("button", { type: "button", onclick: () => checkIn(p.id) }, t("patrol.checkin")),
+      );
+    }),
+  );
+}
+
+async function checkIn(pointId) {
+  const where = here();
+  const card = $("#points").closest(".card");
+  try {
+    await api("POST", `/api/patrol/points/${pointId}/check-in`, { unit_id: duty.me.unit.id, ...where });
+    alertIn(card, "");
+    await renderPoints();
+  } catch (error) {
+    alertIn(card, describe(error));
+  }
+}
+
+/** Where I am: the phone's own fix when shared, else my unit's last position. */
+function here() {
+  if (duty.position) return { lon: duty.position.lon, lat: duty.position.lat };
+  return { lon: duty.me.unit.lon, lat: duty.me.unit.lat };
+}
+
+// -- the phone's position ------------------------------------------------------------------------------
+
+async function share(on) {
+  const label = $("#share-state");
+  if (!on) {
+    if (duty.watch != null) navigator.geolocation.clearWatch(duty.watch);
+    duty.watch = null;
+    label.textContent = "";
+    return;
+  }
+  const { device_id: deviceId } = await api("POST", "/api/me/phone");
+  duty.watch = navigator.geolocation.watchPosition(
+    async (position) => {
+      const c = position.coords;
+      duty.position = { lon: c.longitude, lat: c.latitude };
+      const fields = { id: deviceId, lat: c.latitude, lon: c.longitude, timestamp: Math.round(position.timestamp / 1000), accuracy: c.accuracy };
+      if (c.speed != null) fields.speed = c.speed * 1.943844; // m/s to knots, as OsmAnd sends
+      if (c.heading != null && !Number.isNaN(c.heading)) fields.bearing = c.heading;
+      const reply = await fetch(`/api/osmand?${new URLSearchParams(fields)}`, { method: "POST" });
+      label.textContent = reply.ok ? `${t("officer.share.on")} ${new Date().toLocaleTimeString()}` : `${reply.status} ${(await reply.json()).message}`;
+      label.dataset.sent = String(Number(label.dataset.sent || 0) + (reply.ok ? 1 : 0));
+    },
+    () => {
+      label.textContent = t("officer.share.denied");
+      $("#share").checked = false;
+    },
+    { enableHighAccuracy: true, maximumAge: 5000 },
+  );
+}
+
+// -- quick forms -------------------------------------------------------------------------------------
+
+function setUpForms() {
+  for (const button of $$(".formtabs button")) {
+    button.addEventListener("click", () => {
+      for (const b of $$(".formtabs button")) b.classList.toggle("active", b === button);
+      for (const f of $$("#forms form")) f.hidden = f.dataset.kind !== button.dataset.form;
+    });
+  }
+  fillSelects();
+  for (const form of $$("#forms form")) form.addEventListener("submit", (event) => record(event, form));
+}
+
+function fillSelects() {
+  if (!duty.kinds) return;
+  for (const select of $$("select[data-options]")) {
+    const value = select.value;
+    select.replaceChildren(...duty.kinds[select.dataset.options].map((k) => el("option", { value: k.code }, lang() === "en" ? k.en : k.zh)));
+    if (value) select.value = value;
+  }
+}
+
+const NUMBERS = ["people_helped", "persons", "vehicles"];
+
+async function record(event, form) {
+  event.preventDefault();
+  const body = { kind: form.dataset.kind, unit_id: duty.me.unit.id, ...here() };
+  for (const [name, value] of new FormData(form)) {
+    if (value === "" && name === "plate") continue;
+    body[name] = NUMBERS.includes(name) ? Number(value) : value;
+  }
+  try {
+    const saved = await api("POST", "/api/activities", body);
+    alertIn(form, "");
+    form.reset();
+    $("#saved").textContent = `${t("officer.saved")} #${saved.id} ${new Date(saved.at).toLocaleTimeString()}`;
+  } catch (error) {
+    alertIn(form, describe(error));
+  }
+}

@@ -1,0 +1,84 @@
+"""A real command-center process (`python -m jiaoxun serve`) on a database of its own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+
+from jiaoxun.settings import Settings
+from jiaoxun.web.server import prepare
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`python -m jiaoxun serve` on a database of its own."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.port = int(env["JIAOXUN_PORT"])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "jiaoxun", "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError(f"server did not start:\n{self.log.read_text()}")
+
+    def kill_9(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill_9()
+
+
+def start_server(
+    *, database_url: str, data: Path, cache_dir: Path, extra: dict[str, str] | None = None
+) -> tuple[Server, dict[str, str]]:
+    """Prepare the database, start a server on free ports; returns it and first passwords."""
+    env = {
+        **os.environ,
+        "JIAOXUN_DATABASE_URL": database_url,
+        "JIAOXUN_DATA_DIR": str(data),
+        "JIAOXUN_CACHE_DIR": str(cache_dir),
+        "JIAOXUN_PORT": str(free_port()),
+        "JIAOXUN_JT808_PORT": str(free_port()),
+        **(extra or {}),
+    }
+    settings = Settings(database_url=database_url, data_dir=data, cache_dir=cache_dir)
+    engine, users = prepare(settings)
+    engine.dispose()
+    server = Server(env, data / "server.log")
+    server.start()
+    return server, {name: password for name, (_, password) in users.items()}

@@ -1,0 +1,251 @@
+"""The command-center page and the officer's page in headless Chromium against a real server:
+a 110 call from a map click to a closed incident, with a multi-point dispatch, the order driven
+from the officer's phone, and the unit moving live from OsmAnd fixes."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from browser import Tab, chromium, open_tab
+from live import Server, start_server
+from playwright.sync_api import Browser, Page, expect
+
+ROBBERY = "010200"  # priority 1: three units from distinct zones (一点报警，多点响应)
+
+
+@dataclass
+class Site:
+    server: Server
+    passwords: dict[str, str]
+    tokens: dict[str, str]
+    shots: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def call(self, method: str, path: str, *, user: str = "commander", **kw: Any) -> Any:
+        if user not in self.tokens:
+            reply = httpx.post(
+                f"{self.url}/api/auth/token",
+                json={"username": user, "password": self.passwords[user]},
+            )
+            self.tokens[user] = reply.json()["access_token"]
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"}
+        reply = httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kw)
+        assert reply.status_code < 300, reply.text
+        return reply.json()
+
+    def fix(self, device: str, lon: float, lat: float, at: float | None = None) -> None:
+        """A position through the no-token OsmAnd endpoint, as Traccar Client sends it."""
+        params = {"id": device, "lon": lon, "lat": lat, "timestamp": int(at or time.time())}
+        reply = httpx.get(f"{self.url}/api/osmand", params=params)
+        assert reply.text == "OK", reply.text
+
+
+@pytest.fixture(scope="module")
+def site(
+    new_database: Callable[[str], str],
+    tmp_path_factory: pytest.TempPathFactory,
+    cache_dir: Path,
+) -> Iterator[Site]:
+    server, passwords = start_server(
+        database_url=new_database("sqlite"),
+        data=tmp_path_factory.mktemp("pages"),
+        cache_dir=cache_dir,
+    )
+    shots = Path(os.environ.get("JIAOXUN_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    site = Site(server, passwords, {}, shots)
+    try:
+        # every car gets a terminal and a fresh position at its kiosk
+        kiosks = {
+            f["properties"]["zone"]: f["geometry"]["coordinates"]
+            for f in site.call("GET", "/api/city/map")["layout"]["features"]
+            if f["properties"]["layer"] == "kiosk"
+        }
+        for unit in site.call("GET", "/api/units"):
+            device = f"car-{unit['call_sign']}"
+            body = {"device_id": device, "protocol": "osmand", "unit_id": unit["id"]}
+            site.call("POST", "/api/devices", json=body)
+            site.fix(device, *kiosks[unit["zone"]])
+        yield site
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+def _logged_in(browser: Browser, site: Site, path: str, user: str, **options: object) -> Tab:
+    options = {"viewport": {"width": 1440, "height": 900}, **options}
+    tab = open_tab(browser, f"{site.url}{path}", **options)
+    tab.page.fill("#login [name=username]", user)
+    tab.page.fill("#login [name=password]", site.passwords[user])
+    tab.page.click("#login button[type=submit]")
+    tab.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    return tab
+
+
+def _clean(tab: Tab) -> None:
+    assert tab.outside == [], f"requests left the machine: {tab.outside}"
+    assert tab.errors == [], f"errors in the page: {tab.errors}"
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    dx = (a[0] - b[0]) * 111_320 * math.cos(math.radians(a[1]))
+    return math.hypot(dx, (a[1] - b[1]) * 110_540)
+
+
+def _marker(page: Page, unit_id: int) -> tuple[float, float]:
+    lat, lng = page.evaluate(
+        "id => { const p = jx.units.markers.get(id).getLatLng(); return [p.lat, p.lng]; }", unit_id
+    )
+    return lng, lat
+
+
+def _wait_marker_at(page: Page, unit_id: int, lon: float, lat: float) -> None:
+    page.wait_for_function(
+        """([id, lon, lat]) => {
+            const p = jx.units.markers.get(id)?.getLatLng();
+            return p && Math.abs(p.lng - lon) < 1e-6 && Math.abs(p.lat - lat) < 1e-6;
+        }""",
+        arg=[unit_id, lon, lat],
+        timeout=10_000,
+    )
+
+
+def _click_map(page: Page, lon: float, lat: float) -> None:
+    """A real mouse click on the map where (lon, lat) is drawn."""
+    page.evaluate(
+        "([lon, lat]) => { jx.city.map.setView([lat, lon], 16, {animate: false}); }", [lon, lat]
+    )
+    x, y = page.evaluate(
+        "([lon, lat]) => { const p = jx.city.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [lon, lat],
+    )
+    page.locator("#map").click(position={"x": x, "y": y})
+
+
+def test_a_call_from_map_click_to_closed_incident(browser: Browser, site: Site) -> None:
+    me = site.call("GET", "/api/me", user="officer")
+    unit = me["unit"]
+    home = (unit["lon"], unit["lat"])
+    scene = (home[0] + 0.004, home[1] + 0.001)  # about 330 m from the kiosk
+    car = f"car-{unit['call_sign']}"
+    site.fix(car, home[0] + 0.002, home[1] + 0.0005)  # nearer the scene than its zone mates
+
+    desk = _logged_in(browser, site, "/", "dispatcher")
+    page = desk.page
+    _wait_marker_at(page, unit["id"], home[0] + 0.002, home[1] + 0.0005)
+
+    # intake: category by search, location by clicking the map
+    page.fill("#category-search", "抢劫")
+    page.click(f"#category-list li[data-code='{ROBBERY}']")
+    _click_map(page, *scene)
+    location = page.locator("#location")
+    expect(location).to_have_attribute("data-lon", re.compile(r"^126\."))
+    picked = (
+        float(location.get_attribute("data-lon") or 0),
+        float(location.get_attribute("data-lat") or 0),
+    )
+    assert _metres(picked, scene) < 5, (picked, scene)
+    page.fill("[name=address]", "测试街 1 号")
+    page.fill("[name=caller_name]", "张先生")
+    page.fill("[name=caller_phone]", "13800000000")
+    page.fill("[name=description]", "<b>两名男子</b>抢包后向北逃跑")
+    page.click("#intake button[type=submit]")
+
+    # the detail shows the call, untouched by markup, and every unit ranked by road ETA
+    detail = page.locator("#detail")
+    expect(detail.locator(".description")).to_have_text("<b>两名男子</b>抢包后向北逃跑")
+    expect(page.locator("#dispatch-plan")).to_have_text("一键多点派遣 (3)")
+    candidates = page.locator(".candidates tbody tr")
+    expect(candidates).to_have_count(len(site.call("GET", "/api/units")))
+    first = candidates.first
+    expect(first).to_have_attribute("data-unit", str(unit["id"]))
+    expect(page.locator("path.jx-route")).to_have_count(3)
+    incident_id = int(detail.get_attribute("data-incident") or 0)
+    rec = site.call("GET", f"/api/incidents/{incident_id}/recommendations", user="dispatcher")
+    assert rec["chosen"][0] == unit["id"]
+    assert len({c["zone"] for c in rec["candidates"] if c["unit_id"] in rec["chosen"]}) == 3
+    page.wait_for_timeout(1000)  # the routes' requests settle before the picture
+    page.screenshot(path=site.shots / "command-center.png")
+
+    # one action sends the plan's three units
+    page.click("#dispatch-plan")
+    orders = page.locator(".orders tr")
+    expect(orders).to_have_count(3)
+    expect(page.locator(".orders tr[data-state='issued']")).to_have_count(3)
+
+    # the officer's phone, in a second browser
+    phone = _logged_in(
+        browser,
+        site,
+        "/officer",
+        "officer",
+        viewport={"width": 412, "height": 915},
+        is_mobile=True,
+        permissions=["geolocation"],
+        geolocation={"longitude": home[0] + 0.003, "latitude": home[1] + 0.0008},
+    )
+    mobile = phone.page
+    expect(mobile.locator("#order-state")).to_have_attribute("data-state", "issued")
+    expect(mobile.locator("path.jx-route")).to_have_count(1)
+    mobile.click("[data-next=acknowledged]")
+    expect(mobile.locator("#order-state")).to_have_attribute("data-state", "acknowledged")
+    mobile.click("[data-next=en_route]")
+    expect(mobile.locator("#order-state")).to_have_attribute("data-state", "en_route")
+    expect(page.locator(".orders tr[data-state='en_route']")).to_have_count(1)
+
+    # the car's terminal reports through OsmAnd; the command page moves the unit
+    now = time.time()
+    for step in (1, 2, 3):
+        site.fix(car, home[0] + 0.002 + 0.0005 * step, home[1] + 0.0005 + 0.0001 * step, now + step)
+    _wait_marker_at(page, unit["id"], home[0] + 0.0035, home[1] + 0.0008)
+
+    # the phone reports its own position when the officer allows it
+    phone.context.set_geolocation({"longitude": scene[0], "latitude": scene[1]})
+    mobile.check("#share")
+    mobile.wait_for_function("Number(document.querySelector('#share-state').dataset.sent) >= 1")
+    _wait_marker_at(page, unit["id"], *scene)
+    mobile.screenshot(path=site.shots / "officer.png")
+
+    mobile.click("[data-next=arrived]")
+    expect(mobile.locator("#order-state")).to_have_attribute("data-state", "arrived")
+    mobile.click("[data-next=done]")
+    expect(mobile.locator("#order")).to_have_text("当前没有警令")
+    expect(page.locator(".orders tr[data-state='done']")).to_have_count(1)
+
+    # close with an outcome: the incident leaves the queue
+    page.select_option(".close [name=outcome_code]", "resolved")
+    page.fill(".close [name=outcome_text]", "嫌疑人已控制")
+    page.click(".close button[type=submit]")
+    expect(detail.locator("h2 .state")).to_have_text("已结案")
+    expect(page.locator(f"#queue li[data-id='{incident_id}']")).to_have_count(0)
+    closed = site.call("GET", f"/api/incidents/{incident_id}", user="dispatcher")
+    assert closed["state"] == "closed"
+    assert closed["outcome_code"] == "resolved"
+    by_officer = [
+        e["to_state"]
+        for e in closed["timeline"]
+        if e["username"] == "officer" and e["entity"] == "order"
+    ]
+    assert by_officer == ["acknowledged", "en_route", "arrived", "done"]
+    _clean(desk)
+    _clean(phone)
+    desk.close()
+    phone.close()
