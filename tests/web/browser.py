@@ -51,6 +51,7 @@ class Tab:
     context: BrowserContext
     page: Page
     errors: list[str] = field(default_factory=list)
+    failed_loads: list[str] = field(default_factory=list)  # 4xx/5xx replies, logged by Chromium
     outside: list[str] = field(default_factory=list)
 
     def close(self) -> None:
@@ -70,8 +71,10 @@ def open_tab(browser: Browser, url: str, **context_options: object) -> Tab:
             route.abort()
 
     def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            tab.errors.append(message.text)
+        if message.type != "error":
+            return
+        loads = message.text.startswith("Failed to load resource")
+        (tab.failed_loads if loads else tab.errors).append(f"{message.text} {message.location}")
 
     context.route("**/*", guard)
     tab.page.on("console", console)

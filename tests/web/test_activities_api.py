@@ -113,7 +113,7 @@ def test_assistance_and_stop_checks_are_recorded_and_listed(center: Center) -> N
     assert [a["id"] for a in since] == [checked.json()["id"]]
     naive = center.call("GET", "/api/activities", params={"since": "2026-01-01T00:00:00"})
     assert naive.status_code == 422
-    assert "time zone" in naive.json()["message"]
+    assert "timezone" in naive.json()["message"]
 
 
 def test_an_officer_records_only_for_his_own_unit(center: Center) -> None:

@@ -41,6 +41,13 @@ def _decimals(value: Any) -> int:
     return len(text.split(".")[1]) if "." in text and "e" not in text else 0
 
 
+def test_the_map_travels_compressed(center: Center) -> None:
+    headers = {**center.as_("dispatcher"), "Accept-Encoding": "gzip"}
+    reply = center.client.get("/api/city/map", headers=headers)
+    assert reply.headers["content-encoding"] == "gzip"
+    assert int(reply.headers["content-length"]) < len(reply.content) / 3
+
+
 def test_the_map_names_the_city_and_its_extent(center: Center, city_map: dict[str, Any]) -> None:
     network = _travel_times(center).network
     assert city_map["name"].startswith("demo city")

@@ -59,6 +59,17 @@ def test_every_other_endpoint_needs_a_token(center: Center, path: str) -> None:
     assert "not valid" in bad.json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/api/audit", "since"), ("/api/patrol/report", "start"), ("/api/activities", "since")],
+)
+def test_a_time_without_offset_is_refused_by_name(center: Center, path: str, name: str) -> None:
+    reply = center.call("GET", path, user="commander", params={name: "2026-01-01T00:00:00"})
+    assert reply.status_code == 422, reply.text
+    assert name in reply.json()["message"]
+    assert "timezone" in reply.json()["message"]
+
+
 def test_login_refuses_a_wrong_password(center: Center) -> None:
     reply = center.client.post("/api/auth/token", json={"username": "dispatcher", "password": "x"})
     assert reply.status_code == 401

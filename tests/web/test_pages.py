@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ import pytest
 from browser import Tab, chromium, open_tab
 from live import Server, start_server
 from playwright.sync_api import Browser, Page, expect
+
+from jiaoxun.db import make_engine, transaction
+from jiaoxun.users.roles import Role
+from jiaoxun.users.service import create_user
 
 ROBBERY = "010200"  # priority 1: three units from distinct zones (一点报警，多点响应)
 
@@ -58,8 +63,9 @@ def site(
     tmp_path_factory: pytest.TempPathFactory,
     cache_dir: Path,
 ) -> Iterator[Site]:
+    database_url = new_database("sqlite")
     server, passwords = start_server(
-        database_url=new_database("sqlite"),
+        database_url=database_url,
         data=tmp_path_factory.mktemp("pages"),
         cache_dir=cache_dir,
     )
@@ -67,6 +73,18 @@ def site(
     shots.mkdir(parents=True, exist_ok=True)
     site = Site(server, passwords, {}, shots)
     try:
+        # a second officer, of another zone, for the check-in and form tests
+        engine = make_engine(database_url)
+        with transaction(engine) as session:
+            create_user(
+                session,
+                username="officer2",
+                password=(password := secrets.token_urlsafe(12)),
+                role=Role.OFFICER,
+                unit_call_sign="JX05-2",
+            )
+        engine.dispose()
+        site.passwords["officer2"] = password
         # every car gets a terminal and a fresh position at its kiosk
         kiosks = {
             f["properties"]["zone"]: f["geometry"]["coordinates"]
@@ -99,9 +117,11 @@ def _logged_in(browser: Browser, site: Site, path: str, user: str, **options: ob
     return tab
 
 
-def _clean(tab: Tab) -> None:
+def _clean(tab: Tab, *, refusals: int = 0) -> None:
+    """Nothing left the machine, no script failed, and only the expected requests were refused."""
     assert tab.outside == [], f"requests left the machine: {tab.outside}"
     assert tab.errors == [], f"errors in the page: {tab.errors}"
+    assert len(tab.failed_loads) == refusals, tab.failed_loads
 
 
 def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -248,4 +268,128 @@ def test_a_call_from_map_click_to_closed_incident(browser: Browser, site: Site) 
     _clean(desk)
     _clean(phone)
     desk.close()
+    phone.close()
+
+
+def test_a_wrong_password_is_named_on_the_login_form(browser: Browser, site: Site) -> None:
+    tab = open_tab(browser, site.url)
+    tab.page.fill("#login [name=username]", "dispatcher")
+    tab.page.fill("#login [name=password]", "not the password")
+    tab.page.click("#login button[type=submit]")
+    expect(tab.page.locator("#login .error")).to_have_text("wrong user name or password")
+    expect(tab.page.locator("#desk")).to_be_hidden()
+    _clean(tab, refusals=1)
+    tab.close()
+
+
+def test_tabs_search_language_and_live_log(browser: Browser, site: Site) -> None:
+    desk = _logged_in(browser, site, "/", "dispatcher")
+    page = desk.page
+    expect(page.locator("[data-tab=intake]")).to_have_text("接警")
+    expect(page.locator("#live")).to_have_text("实时连接")
+
+    # a place found by name becomes the call's location and address
+    place = site.call("GET", "/api/places", params={"q": "红旗大街", "limit": 1})[0]
+    page.fill("#place-search", "红旗大街")
+    page.locator("#place-list li").first.click()
+    expect(page.locator("#location")).to_have_attribute("data-lon", str(place["lon"]))
+    expect(page.locator("[name=address]")).to_have_value(place["name"])
+
+    # every unit with its status; a status change arrives live, in the list and the log
+    units = site.call("GET", "/api/units")
+    page.click("[data-tab=units]")
+    expect(page.locator("#units tr")).to_have_count(len(units))
+    unit = next(u for u in units if u["status"] in {"available", "at_kiosk"})
+    site.call("POST", f"/api/units/{unit['id']}/status", json={"status": "off_duty"})
+    expect(page.locator(f"#units tr[data-id='{unit['id']}'] .status")).to_have_text("下勤")
+    page.click("[data-tab=log]")
+    expect(page.locator("#log li").first).to_contain_text(f"{unit['call_sign']} → 下勤")
+
+    # the patrol view lists the zone's mandatory points
+    features = site.call("GET", "/api/city/map")["layout"]["features"]
+    zone = unit["zone"]
+    points = [f for f in features if f["properties"]["layer"] == "patrol_point"]
+    page.click("[data-tab=patrol]")
+    page.select_option("#patrol-zone", zone)
+    expect(page.locator("#patrol tr[data-point]")).to_have_count(
+        sum(1 for f in points if f["properties"]["zone"] == zone)
+    )
+
+    # English by the switch, kept over a reload, and back
+    page.click("#lang")
+    expect(page.locator("[data-tab=intake]")).to_have_text("Intake")
+    page.click("[data-tab=units]")
+    expect(page.locator(f"#units tr[data-id='{unit['id']}'] .status")).to_have_text("Off duty")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    expect(page.locator("[data-tab=intake]")).to_have_text("Intake")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.click("#lang")
+    expect(page.locator("[data-tab=intake]")).to_have_text("接警")
+    site.call("POST", f"/api/units/{unit['id']}/status", json={"status": "available"})
+    _clean(desk)
+    desk.close()
+
+
+def test_officer_checks_in_and_records_matters(browser: Browser, site: Site) -> None:
+    me = site.call("GET", "/api/me", user="officer2")
+    point = next(
+        f
+        for f in site.call("GET", "/api/city/map")["layout"]["features"]
+        if f["properties"]["layer"] == "patrol_point"
+        and f["properties"]["zone"] == me["unit"]["zone"]
+    )
+    lon, lat = point["geometry"]["coordinates"]
+    phone = _logged_in(
+        browser,
+        site,
+        "/officer",
+        "officer2",
+        viewport={"width": 412, "height": 915},
+        is_mobile=True,
+        permissions=["geolocation"],
+        geolocation={"longitude": lon, "latitude": lat},
+    )
+    mobile = phone.page
+    expect(mobile.locator("#unit")).to_have_text(me["unit"]["call_sign"])
+    expect(mobile.locator("#order")).to_have_text("当前没有警令")
+
+    # standing at the point, with the phone's position shared, a check-in counts
+    mobile.check("#share")
+    mobile.wait_for_function("Number(document.querySelector('#share-state').dataset.sent) >= 1")
+    row = mobile.locator(f"#points li[data-point='{point['properties']['id']}']")
+    row.locator("button").click()
+    expect(row.locator("small")).to_contain_text("1/")
+
+    # a violation with a bad plate is refused by name, then recorded
+    form = mobile.locator("form[data-kind=violation]")
+    form.locator("[name=plate]").fill("ABC")
+    form.locator("[name=violation]").select_option("illegal_parking")
+    form.locator("button").click()
+    expect(form.locator(".error")).to_contain_text("plate")
+    form.locator("[name=plate]").fill("黑A12345")
+    form.locator("button").click()
+    expect(mobile.locator("#saved")).to_contain_text("已登记")
+    mobile.click("[data-form=assistance]")
+    form = mobile.locator("form[data-kind=assistance]")
+    form.locator("[name=assistance]").select_option("directions")
+    form.locator("[name=people_helped]").fill("2")
+    form.locator("button").click()
+    expect(mobile.locator("#saved")).to_contain_text("已登记")
+    mobile.click("[data-form=stop_check]")
+    form = mobile.locator("form[data-kind=stop_check]")
+    form.locator("[name=persons]").fill("2")
+    form.locator("[name=vehicles]").fill("1")
+    form.locator("[name=plate]").fill("黑AD12345")
+    form.locator("button").click()
+    expect(mobile.locator("#saved")).to_contain_text("已登记")
+
+    recorded = site.call("GET", "/api/activities", params={"unit_id": me["unit"]["id"]})
+    assert [a["kind"] for a in recorded] == ["stop_check", "assistance", "violation"]
+    assert recorded[2]["details"]["plate"] == "黑A12345"
+    assert recorded[1]["details"]["people_helped"] == 2
+    assert (recorded[0]["details"]["persons"], recorded[0]["details"]["vehicles"]) == (2, 1)
+    assert all(a["recorded_by"] == "officer2" for a in recorded)
+    assert all(_metres((a["lon"], a["lat"]), (lon, lat)) < 1 for a in recorded)
+    _clean(phone, refusals=1)
     phone.close()

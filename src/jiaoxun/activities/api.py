@@ -3,10 +3,10 @@ lists them."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, status
+from pydantic import AwareDatetime
 
 from jiaoxun.activities import service
 from jiaoxun.activities.models import ActivityKind
@@ -46,7 +46,7 @@ def list_activities(
     _user: Reader,
     unit_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: ActivityKind | None = None,
-    since: datetime | None = None,
+    since: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ActivityOut]:
     """Activities newest first, optionally of one unit, of one kind, from a time on."""

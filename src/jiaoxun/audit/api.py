@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from jiaoxun.audit.service import entries
 from jiaoxun.users.models import User
@@ -37,7 +37,7 @@ def audit_log(
     _user: Annotated[User, Depends(requires(Permission.READ_AUDIT))],
     entity: Annotated[str | None, Query(max_length=30)] = None,
     entity_id: Annotated[str | None, Query(max_length=40)] = None,
-    since: datetime | None = None,
+    since: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditOut]:
     """The newest audit entries first."""

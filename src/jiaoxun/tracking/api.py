@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import PlainTextResponse
+from pydantic import AwareDatetime
 from sqlalchemy import func, select
 
 from jiaoxun.audit.service import record
@@ -208,8 +209,8 @@ def patrol_report(
     state: StateDep,
     now: Now,
     _user: Reader,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
 ) -> ShiftReportOut:
     """Patrol compliance of a shift (the last 8 hours by default), per unit and per zone."""
     end = end or now

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import FastAPI, Query, WebSocket, WebSocketDisconnect
+from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import sessionmaker
 
@@ -101,6 +102,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.jiaoxun = state
+    app.add_middleware(GZipMiddleware, minimum_size=2048)  # the city map: 650 KB, 150 KB gzipped
     add_error_handlers(app)
     routers = (
         users_router,

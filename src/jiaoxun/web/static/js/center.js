@@ -93,7 +93,10 @@ const refreshIncident = debounce((id) => loadIncident(id), 150);
 function onEvent(event) {
   const { kind, action, data } = event;
   if (kind === "unit" && action === "moved") desk.units.moved(data);
-  else if (kind === "unit" && action === "changed") desk.units.status(data.id, data.status);
+  else if (kind === "unit" && action === "changed") {
+    desk.units.status(data.id, data.status);
+    renderUnits();
+  }
   else if (kind === "incident") refreshIncident(data.id);
   else if (kind === "order") refreshIncident(data.incident_id);
   else if (kind === "check_in" && $("#tab-patrol").classList.contains("active")) renderPatrol();
