@@ -53,7 +53,7 @@ async function start() {
     api("GET", `/api/incidents?${OPEN_STATES.map((s) => `status=${s}`).join("&")}`),
   ]);
   desk.city = cityMap($("#map"), city);
-  desk.units = new UnitLayer(desk.city.map, desk.city.renderer);
+  desk.units = new UnitLayer(desk.city.map);
   for (const unit of units) desk.units.set(unit);
   desk.categories = categories;
   L.control.layers(null, { ...desk.city.overlays, [t("layer.units")]: desk.units.group }, { collapsed: true }).addTo(desk.city.map);

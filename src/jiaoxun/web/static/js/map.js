@@ -68,15 +68,20 @@ export function cityMap(element, city, { patrol = true } = {}) {
   return { map, renderer, svg, overlays, zoneColour, pointLayers, features: city.layout.features };
 }
 
-/** Live unit markers on the canvas, moved in one batch per animation frame.
+/** Live unit markers on a canvas of their own, moved in batches.
  *
  * Fixes arrive as events (hundreds a second with a large fleet); each only records the newest
- * position, and one requestAnimationFrame callback applies them all, so the map redraws once
- * per frame whatever the rate. `stats` holds what the last batches cost, for the benchmark. */
+ * position of its unit, and the positions are applied together at most every `everyMs`, in an
+ * animation frame: the canvas repaints a few times a second whatever the rate, a fix shows at
+ * most `everyMs` late. `stats` holds what the batches cost, for the benchmark. */
 export class UnitLayer {
-  constructor(map, renderer) {
+  constructor(map, { everyMs = 250 } = {}) {
     this.map = map;
-    this.renderer = renderer;
+    this.everyMs = everyMs;
+    // a canvas of their own, in a pane above the city: a moving unit repaints only the units,
+    // not the road network under them
+    map.createPane("units").style.zIndex = 450;
+    this.renderer = L.canvas({ pane: "units", padding: 0.3 });
     this.group = L.layerGroup().addTo(map);
     this.markers = new Map();
     this.units = new Map();
@@ -113,7 +118,7 @@ export class UnitLayer {
     this.pending.set(data.unit_id ?? data.id, data);
     if (!this.scheduled) {
       this.scheduled = true;
-      requestAnimationFrame(() => this.flush());
+      setTimeout(() => requestAnimationFrame(() => this.flush()), this.everyMs);
     }
   }
 
