@@ -195,7 +195,8 @@ def report(phases: list[Phase], units: int) -> None:
     ours, base = phases
     page_ms, base_ms = ours.per_s(ours.task_ms), base.per_s(base.task_ms)
     console.print(
-        f"one second of updates ({ours.per_s(ours.applied):.0f} fixes) costs the page {page_ms:.1f} ms of main thread"
+        f"one second of updates ({ours.per_s(ours.applied):.0f} fixes) costs the page"
+        f" {page_ms:.1f} ms of main thread"
         f" ({page_ms / 10:.1f} % of the second); Leaflet's default markers {base_ms:.1f} ms:"
         f" {base_ms / max(page_ms, 1e-9):.1f}× the page's."
     )
