@@ -57,7 +57,7 @@ async function start() {
   for (const unit of units) desk.units.set(unit);
   desk.categories = categories;
   L.control.layers(null, { ...desk.city.overlays, [t("layer.units")]: desk.units.group }, { collapsed: true }).addTo(desk.city.map);
-  desk.routes = L.layerGroup().addTo(desk.city.map);
+  desk.routes = L.featureGroup().addTo(desk.city.map);
   for (const incident of open) putIncident(incident);
   setUpTabs();
   setUpIntake();
@@ -204,6 +204,10 @@ async function drawRoutes(incidentId, unitIds) {
     const line = L.polyline(route.coordinates.map(([lon, lat]) => [lat, lon]), { renderer: desk.city.svg, color: "#6a1b9a", weight: 5, opacity: 0.75, className: "jx-route" });
     line.bindTooltip(`${desk.units.units.get(route.unit_id)?.call_sign ?? route.unit_id} ${clock(route.eta_s)}`);
     desk.routes.addLayer(line);
+  }
+  if (routes.some(Boolean) && desk.framed !== incidentId) {
+    desk.framed = incidentId; // the first time only: later redraws leave the view alone
+    desk.city.map.fitBounds(desk.routes.getBounds(), { padding: [40, 40], maxZoom: 16 });
   }
 }
 

@@ -80,7 +80,7 @@ export class UnitLayer {
     this.everyMs = everyMs;
     // a canvas of their own, in a pane above the city: a moving unit repaints only the units,
     // not the road network under them
-    map.createPane("units").style.zIndex = 450;
+    map.createPane("units").style.zIndex = 620; // above the kiosks they stand at, below tooltips
     this.renderer = L.canvas({ pane: "units", padding: 0.3 });
     this.group = L.layerGroup().addTo(map);
     this.markers = new Map();
