@@ -2,7 +2,7 @@
 // incident queue and detail with 1-3-5 timers, units, patrol compliance and the event log.
 
 import { api, describe, listen, login, session } from "./api.js";
-import { $, $$, alertIn, debounce, el, loginForm } from "./dom.js";
+import { $, $$, alertIn, boot, debounce, el } from "./dom.js";
 import { ago, clock, switchLanguage, t, translate } from "./i18n.js";
 import { L, UnitLayer, cityMap } from "./map.js";
 import { renderDetail } from "./detail.js";
@@ -39,8 +39,7 @@ window.addEventListener("jx:language", () => {
 });
 setInterval(tick, 1000);
 
-if (session.token) start();
-else loginForm($("#login"), login, start);
+boot({ form: $("#login"), login, session, start });
 
 async function start() {
   $("#desk").hidden = false;

@@ -50,19 +50,33 @@ export function alertIn(form, message) {
   if (line) line.textContent = message || "";
 }
 
-/** The log-in form: calls `onDone` once a token is saved. */
-export function loginForm(form, login, onDone) {
-  form.hidden = false;
+/** Start a page: log in first when there is no token. When the page cannot start (a role it
+ * is not for, say) the token is dropped and the form shows why. */
+export function boot({ form, login, session, start }) {
+  const run = async () => {
+    try {
+      await start();
+    } catch (error) {
+      session.clear();
+      for (const main of $$("main")) main.hidden = true;
+      $("#logout").hidden = true;
+      form.hidden = false;
+      alertIn(form, error.message);
+    }
+  };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = new FormData(form);
     try {
       await login(data.get("username"), data.get("password"));
-      alertIn(form, "");
-      form.hidden = true;
-      onDone();
     } catch (error) {
       alertIn(form, error.message);
+      return;
     }
+    alertIn(form, "");
+    form.hidden = true;
+    await run();
   });
+  if (session.token) run();
+  else form.hidden = false;
 }

@@ -3,7 +3,7 @@
 // own position sent OsmAnd-style when the officer allows it.
 
 import { api, describe, listen, login, session } from "./api.js";
-import { $, $$, alertIn, el, fill, loginForm } from "./dom.js";
+import { $, $$, alertIn, boot, el, fill } from "./dom.js";
 import { clock, lang, switchLanguage, t, translate } from "./i18n.js";
 import { L, cityMap } from "./map.js";
 
@@ -25,8 +25,7 @@ window.addEventListener("jx:language", () => {
   render();
 });
 
-if (session.token) start();
-else loginForm($("#login"), login, start);
+boot({ form: $("#login"), login, session, start });
 
 async function start() {
   $("#duty").hidden = false;
