@@ -200,6 +200,7 @@ def test_a_call_from_map_click_to_closed_incident(browser: Browser, site: Site) 
     expect(candidates).to_have_count(len(site.call("GET", "/api/units")))
     first = candidates.first
     expect(first).to_have_attribute("data-unit", str(unit["id"]))
+    expect(first.locator(".reason")).to_have_text("警务室待命")  # the API's "at kiosk"
     expect(page.locator("path.jx-route")).to_have_count(3)
     incident_id = int(detail.get_attribute("data-incident") or 0)
     rec = site.call("GET", f"/api/incidents/{incident_id}/recommendations", user="dispatcher")

@@ -3,7 +3,7 @@
 
 import { api, describe } from "./api.js";
 import { $, alertIn, el, fill } from "./dom.js";
-import { clock, t } from "./i18n.js";
+import { clock, reason, t } from "./i18n.js";
 
 const CLOSED = ["closed", "cancelled", "merged", "transferred"];
 const OUTCOMES = ["resolved", "mediated", "referred", "arrested", "no_finding", "false_alarm"];
@@ -102,7 +102,7 @@ async function renderRecommendations(incident, hooks) {
       el("td", {}, c.zone ?? ""),
       el("td", { class: "eta" }, clock(c.eta_s)),
       el("td", {}, verdictChips(c.verdicts)),
-      el("td", { class: "reason" }, c.reason),
+      el("td", { class: "reason", title: c.reason }, reason(c.reason)),
       el("td", {}, el("button", { type: "button", class: "link", onclick: () => hooks.drawRoutes(incident.id, [c.unit_id]) }, t("rec.route"))),
     ),
   );

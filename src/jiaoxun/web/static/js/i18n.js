@@ -313,6 +313,28 @@ export function switchLanguage() {
   window.dispatchEvent(new Event("jx:language"));
 }
 
+// why a unit may or may not be sent, as the recommendation API words it (English)
+const REASONS_ZH = [
+  [/^available$/, () => "巡逻待命"],
+  [/^at kiosk$/, () => "警务室待命"],
+  [/^off duty$/, () => "下勤"],
+  [/^busy: (\w+)$/, (m) => `执勤中：${zh[`unit.${m[1]}`] ?? m[1]}`],
+  [/^no position fix$/, () => "无定位"],
+  [/^stale fix: (\d+) s old \(limit (\d+) s\)$/, (m) => `定位过期：${m[1]} 秒前（上限 ${m[2]} 秒）`],
+  [/^off the road network: (\d+) m from a road$/, (m) => `不在路网上：距道路 ${m[1]} 米`],
+  [/^cannot reach the incident by road$/, () => "道路不可达"],
+];
+
+/** A recommendation's reason in the page's language. */
+export function reason(text) {
+  if (lang() === "en") return text;
+  for (const [pattern, words] of REASONS_ZH) {
+    const match = pattern.exec(text);
+    if (match) return words(match);
+  }
+  return text;
+}
+
 /** "2:05" for 125 seconds. */
 export function clock(seconds) {
   if (seconds == null || !Number.isFinite(seconds)) return "–";
