@@ -246,6 +246,11 @@ def test_a_call_from_map_click_to_closed_incident(browser: Browser, site: Site) 
     mobile.check("#share")
     mobile.wait_for_function("Number(document.querySelector('#share-state').dataset.sent) >= 1")
     _wait_marker_at(page, unit["id"], *scene)
+    mobile.wait_for_function(
+        "([lon, lat]) => { const p = jx.self.getLatLng();"
+        " return Math.abs(p.lng - lon) < 1e-6 && Math.abs(p.lat - lat) < 1e-6; }",
+        arg=list(scene),
+    )
     mobile.screenshot(path=site.shots / "officer.png")
 
     mobile.click("[data-next=arrived]")
@@ -325,6 +330,10 @@ def test_tabs_search_language_and_live_log(browser: Browser, site: Site) -> None
     expect(page.locator("#patrol tr[data-point]")).to_have_count(
         sum(1 for f in points if f["properties"]["zone"] == zone)
     )
+    lines = [f for f in features if f["properties"]["layer"] == "patrol_line"]
+    expect(page.locator("#patrol tr[data-line]")).to_have_count(
+        sum(1 for f in lines if f["properties"]["zone"] == zone)
+    )
 
     # a second call from the same spot is flagged in the queue's detail
     first, second = (
@@ -337,6 +346,9 @@ def test_tabs_search_language_and_live_log(browser: Browser, site: Site) -> None
         for _ in range(2)
     )
     page.click("[data-tab=queue]")
+    timer = page.locator(f"#queue li[data-id='{second['id']}'] .timer")
+    expect(timer).to_have_attribute("data-bounds", "60,180,300")  # the 1-3-5 tiers, in seconds
+    expect(timer).to_have_class(re.compile(r"\bok\b"))
     page.click(f"#queue li[data-id='{second['id']}']")
     expect(page.locator("#detail .warning")).to_contain_text(first["number"])
     for incident in (first, second):

@@ -45,16 +45,18 @@ async function start() {
   $("#desk").hidden = false;
   $("#logout").hidden = false;
   $("#who").textContent = `${session.user.username} (${session.user.role})`;
-  const [city, units, categories, open] = await Promise.all([
+  const [city, units, categories, tiers, open] = await Promise.all([
     api("GET", "/api/city/map"),
     api("GET", "/api/units"),
     api("GET", "/api/categories"),
+    api("GET", "/api/tiers"),
     api("GET", `/api/incidents?${OPEN_STATES.map((s) => `status=${s}`).join("&")}`),
   ]);
   desk.city = cityMap($("#map"), city);
   desk.units = new UnitLayer(desk.city.map);
   for (const unit of units) desk.units.set(unit);
   desk.categories = categories;
+  desk.bounds = tiers.map((tier) => tier.bound_min * 60).sort((a, b) => a - b).join(",");
   L.control.layers(null, { ...desk.city.overlays, [t("layer.units")]: desk.units.group }, { collapsed: true }).addTo(desk.city.map);
   desk.routes = L.featureGroup().addTo(desk.city.map);
   for (const incident of open) putIncident(incident);
@@ -168,7 +170,7 @@ function renderQueue() {
             el("br"),
             `${i.category_name} · ${i.address || i.zone || ""}`,
             " ",
-            el("span", { class: "timer", dataset: { since: i.call_at, until: i.arrived_at ?? "" } }, ""),
+            el("span", { class: "timer", dataset: { since: i.call_at, until: i.arrived_at ?? "", bounds: desk.bounds } }, ""),
           ),
         )
       : [el("li", { class: "hint" }, t("queue.empty"))]),
@@ -335,9 +337,13 @@ async function renderPatrol() {
   const zone = report.zones.find((z) => z.zone === code);
   const names = new Map(desk.city.features.filter((f) => f.properties.id != null).map((f) => [`${f.properties.layer}:${f.properties.id}`, f.properties.name]));
   if (!zone) return $("#patrol").replaceChildren();
+  // on the map: visited points green, missed red; lines from red (not driven) to green
   for (const p of zone.duty.points) {
     const done = p.visits >= p.required;
     desk.city.pointLayers.get(p.point_id)?.setStyle({ fillColor: done ? "#2e7d32" : p.missed ? "#c62828" : "#ffffff" });
+  }
+  for (const l of zone.duty.lines) {
+    desk.city.lineLayers.get(l.line_id)?.setStyle({ color: `hsl(${Math.round(120 * l.covered)}, 70%, 38%)`, dashArray: l.covered > 0 ? null : "6 4", weight: 4 });
   }
   $("#patrol").replaceChildren(
     el("h3", {}, `${t("patrol.points")} ${zone.duty.visits_done}/${zone.duty.visits_required}`),
@@ -367,7 +373,7 @@ function tick() {
     const end = timer.dataset.until ? Date.parse(timer.dataset.until) : now;
     const elapsed = (end - Date.parse(timer.dataset.since)) / 1000;
     timer.textContent = clock(elapsed);
-    const bounds = (timer.dataset.bounds || "60,180,300").split(",").map(Number);
+    const bounds = (timer.dataset.bounds || desk.bounds || "60,180,300").split(",").map(Number);
     timer.className = `timer ${elapsed <= bounds[0] ? "ok" : elapsed <= bounds[bounds.length - 1] ? "warn" : "late"}`;
   }
   if (now % 5000 < 1000) renderUnits();

@@ -43,10 +43,14 @@ export function cityMap(element, city, { patrol = true } = {}) {
   const kiosks = L.geoJSON(byLayer("kiosk"), {
     pointToLayer: (f, latlng) => L.marker(latlng, { icon: L.divIcon({ className: "jx-kiosk", html: "亭", iconSize: [18, 18] }), title: f.properties.name }),
   });
+  const lineLayers = new Map();
   const lines = L.geoJSON(byLayer("patrol_line"), {
     renderer,
     style: (f) => ({ color: zoneColour(f.properties.zone), weight: 3, dashArray: "6 4", opacity: 0.8 }),
-    onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name, { sticky: true }),
+    onEachFeature: (f, layer) => {
+      lineLayers.set(f.properties.id, layer);
+      layer.bindTooltip(f.properties.name, { sticky: true });
+    },
   });
   const pointLayers = new Map();
   const points = L.geoJSON(byLayer("patrol_point"), {
@@ -65,7 +69,7 @@ export function cityMap(element, city, { patrol = true } = {}) {
     overlays[t("layer.lines")] = lines.addTo(map);
     overlays[t("layer.points")] = points.addTo(map);
   }
-  return { map, renderer, svg, overlays, zoneColour, pointLayers, features: city.layout.features };
+  return { map, renderer, svg, overlays, zoneColour, pointLayers, lineLayers, features: city.layout.features };
 }
 
 /** Live unit markers on a canvas of their own, moved in batches.

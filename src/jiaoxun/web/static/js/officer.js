@@ -9,7 +9,7 @@ import { L, cityMap } from "./map.js";
 
 const NEXT = { issued: "acknowledged", acknowledged: "en_route", en_route: "arrived", arrived: "done" };
 
-const duty = { me: null, city: null, route: null, target: null, position: null, watch: null, kinds: null };
+const duty = { me: null, city: null, route: null, self: null, position: null, watch: null, kinds: null };
 window.jx = duty;
 
 translate();
@@ -34,6 +34,7 @@ async function start() {
   duty.kinds = kinds;
   duty.city = cityMap($("#order-map"), city, { patrol: false });
   duty.route = L.layerGroup().addTo(duty.city.map);
+  duty.self = L.circleMarker([0, 0], { radius: 8, weight: 3, color: "#ffffff", fillColor: "#1565c0", fillOpacity: 1 });
   for (const button of $$("[data-next]")) button.addEventListener("click", () => advance(button.dataset.next));
   $("#share").addEventListener("change", (event) => share(event.target.checked));
   setUpForms();
@@ -47,10 +48,11 @@ async function reload() {
   await render();
 }
 
-function onEvent({ kind, data }) {
+function onEvent({ kind, action, data }) {
   const mine = duty.me?.unit?.id;
   if (mine == null) return;
   if (kind === "order" && data.unit_id === mine) reload();
+  else if (kind === "unit" && action === "moved" && (data.unit_id ?? data.id) === mine) placeSelf(data.lon, data.lat);
   else if (kind === "unit" && data.id === mine && data.status) {
     duty.me.unit.status = data.status;
     renderStatus();
@@ -63,8 +65,15 @@ async function render() {
   await renderPoints();
 }
 
+/** My unit on the map, where its last fix puts it. */
+function placeSelf(lon, lat) {
+  duty.self.setLatLng([lat, lon]);
+  if (!duty.city.map.hasLayer(duty.self)) duty.self.addTo(duty.city.map);
+}
+
 function renderStatus() {
   const unit = duty.me.unit;
+  if (unit?.lat != null) placeSelf(unit.lon, unit.lat);
   $("#unit").textContent = unit ? unit.call_sign : duty.me.username;
   $("#unit-status").textContent = unit ? t(`unit.${unit.status}`) : "";
 }
