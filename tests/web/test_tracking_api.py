@@ -66,6 +66,24 @@ def test_a_phone_moves_its_unit_on_the_map(center: Center, phone: dict[str, Any]
     assert unit["fix_age_s"] < 60
 
 
+def test_a_stream_can_keep_only_one_units_moves(center: Center, phone: dict[str, Any]) -> None:
+    token = center.login("dispatcher")
+    other = _unit(center, "JX03-1")
+    path = f"/api/events?token={token}&moves_of={phone['unit']}"
+    with center.client.websocket_connect(path) as ws:
+        moved = center.call(
+            "POST", f"/api/units/{other['id']}/fix", json={"lon": 126.65, "lat": 45.74}
+        )
+        assert moved.status_code == 200, moved.text
+        fix = {"id": phone["device"], "lat": "45.7562", "lon": "126.6413"}
+        at = str(int(time.time()) + 1)  # after the fix of the test before, in the same second
+        reply = center.client.get("/api/osmand", params={**fix, "timestamp": at})
+        assert reply.status_code == 200
+        event = ws.receive_json()
+    assert (event["kind"], event["action"]) == ("unit", "moved")
+    assert event["data"]["unit_id"] == phone["unit"]
+
+
 def test_osmand_refuses_unknown_devices_and_bad_positions(
     center: Center, phone: dict[str, Any]
 ) -> None:

@@ -19,8 +19,9 @@ from jiaoxun.activities.api import router as activities_router
 from jiaoxun.audit.api import router as audit_router
 from jiaoxun.city.api import router as city_router
 from jiaoxun.city.context import load_city_context
+from jiaoxun.db import MAX_ID
 from jiaoxun.errors import JiaoxunError
-from jiaoxun.events import LocalBus, publish_on_commit
+from jiaoxun.events import Event, LocalBus, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.settings import Settings
@@ -129,15 +130,21 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
 
     @app.websocket("/api/events")
     async def events(
-        websocket: WebSocket, token: Annotated[str, Query(max_length=100)] = ""
+        websocket: WebSocket,
+        token: Annotated[str, Query(max_length=100)] = "",
+        moves_of: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     ) -> None:
-        """Every incident, order and unit change as JSON; `?token=` carries the bearer token."""
+        """Every incident, order and unit change as JSON; `?token=` carries the bearer token.
+        `?moves_of=<unit id>` keeps only that unit's positions (an officer's phone needs no
+        fleet's worth of them)."""
         if not _token_ok(state, token):
             await websocket.close(code=_POLICY_VIOLATION, reason="a valid ?token= is needed")
             return
         await websocket.accept()
         try:
             async for event in bus.subscribe():
+                if moves_of is not None and _moves_of_another(event, moves_of):
+                    continue
                 await websocket.send_json(event.as_json())
         except WebSocketDisconnect:
             return
@@ -156,6 +163,13 @@ async def _housekeeping(ingestor: Ingestor, settings: Settings, *, every_s: floa
         await asyncio.to_thread(
             ingestor.purge, now=now, keep=timedelta(days=settings.track_retention_days)
         )
+
+
+def _moves_of_another(event: Event, unit_id: int) -> bool:
+    data = event.data
+    return (event.kind, event.action) == ("unit", "moved") and (
+        data.get("unit_id", data.get("id")) != unit_id
+    )
 
 
 def _token_ok(state: AppState, token: str) -> bool:

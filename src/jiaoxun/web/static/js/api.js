@@ -54,14 +54,17 @@ export async function login(username, password) {
   return reply;
 }
 
-/** Listen to `/api/events`, reconnecting after a drop; `onEvent` gets each parsed event. */
-export function listen(onEvent, onState = () => {}) {
+/** Listen to `/api/events`, reconnecting after a drop; `onEvent` gets each parsed event.
+ * `movesOf`: only this unit's positions (the others' are left on the server). */
+export function listen(onEvent, { onState = () => {}, movesOf = null } = {}) {
   let socket = null;
   let closed = false;
   let delay = 500;
   const open = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${location.host}/api/events?token=${encodeURIComponent(session.token)}`;
+    const query = new URLSearchParams({ token: session.token });
+    if (movesOf != null) query.set("moves_of", movesOf);
+    const url = `${scheme}://${location.host}/api/events?${query}`;
     socket = new WebSocket(url);
     socket.onopen = () => {
       delay = 500;

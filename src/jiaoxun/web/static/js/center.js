@@ -19,7 +19,7 @@ const desk = {
   selected: null, // incident id shown in the detail panel
   pick: null, // intake location marker
   routes: null, // route polylines of the detail panel
-  log: [],
+  stale: new Set(), // incidents changed by events, reloaded together shortly after
 };
 window.jx = desk; // tests and the browser benchmark read the live state here
 
@@ -65,12 +65,13 @@ async function start() {
   setUpPatrol();
   renderQueue();
   renderUnits();
-  desk.stopListening = listen(onEvent, (up) => {
+  const onState = (up) => {
     const live = $("#live");
     live.className = `live ${up ? "on" : "off"}`;
     live.dataset.i18n = up ? "live.on" : "live.off";
     live.textContent = t(live.dataset.i18n);
-  });
+  };
+  desk.stopListening = listen(onEvent, { onState });
   document.body.dataset.ready = "1";
 }
 
@@ -89,7 +90,17 @@ function showTab(name) {
 
 // -- the event stream ---------------------------------------------------------------------------
 
-const refreshIncident = debounce((id) => loadIncident(id), 150);
+const reloadStale = debounce(() => {
+  const ids = [...desk.stale];
+  desk.stale.clear();
+  for (const id of ids) loadIncident(id);
+}, 150);
+
+/** Reload an incident an event touched; a burst of events (an order and its incident) is one load. */
+function refreshIncident(id) {
+  desk.stale.add(id);
+  reloadStale();
+}
 
 function onEvent(event) {
   const { kind, action, data } = event;
@@ -105,8 +116,6 @@ function onEvent(event) {
 }
 
 function addLog(event) {
-  desk.log.unshift(event);
-  desk.log.length = Math.min(desk.log.length, LOG_LIMIT);
   const list = $("#log");
   list.prepend(el("li", {}, el("time", {}, new Date(event.at).toLocaleTimeString()), " ", el("b", {}, t(`event.${event.kind}`)), " ", logText(event)));
   while (list.children.length > LOG_LIMIT) list.lastChild.remove();
@@ -181,7 +190,6 @@ function renderQueue() {
 const detailHooks = {
   refresh: (id) => loadIncident(id),
   drawRoutes,
-  units: () => desk.units.units,
 };
 
 async function showIncident(id) {
@@ -220,7 +228,7 @@ function setUpIntake() {
   categorySearch.addEventListener("input", () => {
     const q = categorySearch.value.trim().toLowerCase();
     const hits = q
-      ? desk.categories.filter((c) => c.level > 1 && (c.code.startsWith(q) || c.name_zh.includes(q) || c.name_en.toLowerCase().includes(q))).slice(0, 12)
+      ? desk.categories.filter((c) => c.code.startsWith(q) || c.name_zh.includes(q) || c.name_en.toLowerCase().includes(q)).slice(0, 12)
       : [];
     $("#category-list").replaceChildren(
       ...hits.map((c) => el("li", { dataset: { code: c.code }, onclick: () => chooseCategory(c) }, `${c.code} ${c.name_zh} · ${c.name_en}`)),

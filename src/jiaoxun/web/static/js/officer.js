@@ -39,7 +39,7 @@ async function start() {
   $("#share").addEventListener("change", (event) => share(event.target.checked));
   setUpForms();
   await reload();
-  listen(onEvent);
+  listen(onEvent, { movesOf: duty.me.unit?.id ?? null });
   document.body.dataset.ready = "1";
 }
 
