@@ -264,6 +264,7 @@ def test_a_call_from_map_click_to_closed_incident(browser: Browser, site: Site) 
     page.fill(".close [name=outcome_text]", "嫌疑人已控制")
     page.click(".close button[type=submit]")
     expect(detail.locator("h2 .state")).to_have_text("已结案")
+    expect(detail.locator(".timeline li").last).to_contain_text("dispatcher 警情 已处置→已结案")
     expect(page.locator(f"#queue li[data-id='{incident_id}']")).to_have_count(0)
     closed = site.call("GET", f"/api/incidents/{incident_id}", user="dispatcher")
     assert closed["state"] == "closed"

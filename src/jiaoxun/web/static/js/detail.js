@@ -42,11 +42,24 @@ export async function renderDetail(incident, hooks) {
       "ol",
       { class: "timeline" },
       incident.timeline.map((e) =>
-        el("li", {}, el("time", {}, new Date(e.at).toLocaleTimeString()), ` ${e.username} ${e.entity} ${e.from_state ?? ""}→${e.to_state ?? e.action} ${e.reason}`),
+        el("li", {}, el("time", {}, new Date(e.at).toLocaleTimeString()), ` ${e.username} ${entityName(e.entity)} ${stateName(e.entity, e.from_state)}→${stateName(e.entity, e.to_state) || e.action} ${e.reason}`),
       ),
     ),
   );
   if (!CLOSED.includes(incident.state)) await renderRecommendations(incident, hooks);
+}
+
+const ENTITIES = { incident: "event.incident", order: "event.order", unit: "event.unit" };
+
+function entityName(entity) {
+  return ENTITIES[entity] ? t(ENTITIES[entity]) : entity;
+}
+
+/** A state of an incident, order or unit in the page's language ("" for none). */
+function stateName(entity, state) {
+  if (!state) return "";
+  const key = `${entity}.${state}`;
+  return t(key) === key ? state : t(key);
 }
 
 /** 1-3-5 tiers as chips: met, missed or running. */
