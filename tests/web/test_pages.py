@@ -117,6 +117,20 @@ def _logged_in(browser: Browser, site: Site, path: str, user: str, **options: ob
     return tab
 
 
+def _phone(browser: Browser, site: Site, user: str, lon: float, lat: float) -> Tab:
+    """The officer's page on a phone that lets the page read its position (lon, lat)."""
+    return _logged_in(
+        browser,
+        site,
+        "/officer",
+        user,
+        viewport={"width": 412, "height": 915},
+        is_mobile=True,
+        permissions=["geolocation"],
+        geolocation={"longitude": lon, "latitude": lat},
+    )
+
+
 def _clean(tab: Tab, *, refused: tuple[int, ...] = ()) -> None:
     """Nothing left the machine, no script failed, and requests were refused only with the
     expected statuses (each at least once)."""
@@ -216,16 +230,7 @@ def test_a_call_from_map_click_to_closed_incident(browser: Browser, site: Site) 
     expect(page.locator(".orders tr[data-state='issued']")).to_have_count(3)
 
     # the officer's phone, in a second browser
-    phone = _logged_in(
-        browser,
-        site,
-        "/officer",
-        "officer",
-        viewport={"width": 412, "height": 915},
-        is_mobile=True,
-        permissions=["geolocation"],
-        geolocation={"longitude": home[0] + 0.003, "latitude": home[1] + 0.0008},
-    )
+    phone = _phone(browser, site, "officer", home[0] + 0.003, home[1] + 0.0008)
     mobile = phone.page
     expect(mobile.locator("#order-state")).to_have_attribute("data-state", "issued")
     expect(mobile.locator("path.jx-route")).to_have_count(1)
@@ -386,16 +391,7 @@ def test_officer_checks_in_and_records_matters(browser: Browser, site: Site) -> 
         and f["properties"]["zone"] == me["unit"]["zone"]
     )
     lon, lat = point["geometry"]["coordinates"]
-    phone = _logged_in(
-        browser,
-        site,
-        "/officer",
-        "officer2",
-        viewport={"width": 412, "height": 915},
-        is_mobile=True,
-        permissions=["geolocation"],
-        geolocation={"longitude": lon, "latitude": lat},
-    )
+    phone = _phone(browser, site, "officer2", lon, lat)
     mobile = phone.page
     expect(mobile.locator("#unit")).to_have_text(me["unit"]["call_sign"])
     expect(mobile.locator("#order")).to_have_text("当前没有警令")

@@ -3,7 +3,7 @@
 
 import { api, describe, listen, login, session } from "./api.js";
 import { $, $$, alertIn, boot, debounce, el } from "./dom.js";
-import { ago, clock, switchLanguage, t, translate } from "./i18n.js";
+import { ago, clock, t } from "./i18n.js";
 import { L, UnitLayer, cityMap } from "./map.js";
 import { renderDetail } from "./detail.js";
 
@@ -25,13 +25,6 @@ window.jx = desk; // tests and the browser benchmark read the live state here
 
 // -- start ------------------------------------------------------------------------------------
 
-translate();
-$("#lang").addEventListener("click", switchLanguage);
-$("#logout").addEventListener("click", () => {
-  session.clear();
-  location.reload();
-});
-window.addEventListener("jx:logged-out", () => location.reload());
 window.addEventListener("jx:language", () => {
   renderQueue();
   renderUnits();
@@ -39,7 +32,7 @@ window.addEventListener("jx:language", () => {
 });
 setInterval(tick, 1000);
 
-boot({ form: $("#login"), login, session, start });
+boot({ login, session, start });
 
 async function start() {
   $("#desk").hidden = false;

@@ -1,4 +1,7 @@
-// Building elements from data without innerHTML: what callers typed never becomes markup.
+// Building elements from data without innerHTML: what callers typed never becomes markup;
+// and the start every page shares.
+
+import { switchLanguage, t, translate } from "./i18n.js";
 
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -50,9 +53,32 @@ export function alertIn(form, message) {
   if (line) line.textContent = message || "";
 }
 
-/** Start a page: log in first when there is no token. When the page cannot start (a role it
- * is not for, say) the token is dropped and the form shows why. */
-export function boot({ form, login, session, start }) {
+function loginForm() {
+  const text = (tag, key, attributes = {}) => el(tag, { ...attributes, dataset: { i18n: key } }, t(key));
+  return el(
+    "form",
+    { id: "login", class: "login", hidden: true },
+    text("h1", "login.title"),
+    el("label", {}, text("span", "login.username"), el("input", { name: "username", autocomplete: "username", required: true })),
+    el("label", {}, text("span", "login.password"), el("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+    text("button", "login.submit", { type: "submit" }),
+    el("p", { class: "error", role: "alert" }),
+  );
+}
+
+/** Start a page: its language, the header's language switch and log-out, and the log-in form
+ * when there is no token. When the page cannot start (a role it is not for, say) the token is
+ * dropped and the form shows why. */
+export function boot({ login, session, start }) {
+  translate();
+  $("#lang").addEventListener("click", switchLanguage);
+  $("#logout").addEventListener("click", () => {
+    session.clear();
+    location.reload();
+  });
+  window.addEventListener("jx:logged-out", () => location.reload());
+  const form = loginForm();
+  $("header").after(form);
   const run = async () => {
     try {
       await start();

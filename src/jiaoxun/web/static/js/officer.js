@@ -4,7 +4,7 @@
 
 import { api, describe, listen, login, session } from "./api.js";
 import { $, $$, alertIn, boot, el, fill } from "./dom.js";
-import { clock, lang, switchLanguage, t, translate } from "./i18n.js";
+import { clock, lang, t } from "./i18n.js";
 import { L, cityMap } from "./map.js";
 
 const NEXT = { issued: "acknowledged", acknowledged: "en_route", en_route: "arrived", arrived: "done" };
@@ -12,20 +12,12 @@ const NEXT = { issued: "acknowledged", acknowledged: "en_route", en_route: "arri
 const duty = { me: null, city: null, route: null, self: null, position: null, watch: null, kinds: null };
 window.jx = duty;
 
-translate();
-$("#lang").addEventListener("click", switchLanguage);
-$("#logout").addEventListener("click", () => {
-  if (duty.watch != null) navigator.geolocation.clearWatch(duty.watch);
-  session.clear();
-  location.reload();
-});
-window.addEventListener("jx:logged-out", () => location.reload());
 window.addEventListener("jx:language", () => {
   fillSelects();
   render();
 });
 
-boot({ form: $("#login"), login, session, start });
+boot({ login, session, start });
 
 async function start() {
   $("#duty").hidden = false;
