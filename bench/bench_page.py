@@ -79,7 +79,6 @@ class Phase:
     task_ms: float = 0.0
     script_ms: float = 0.0
     layout_ms: float = 0.0
-    batches: int = 0
     batch_ms: list[float] | None = None
 
     def per_s(self, value: float) -> float:
@@ -156,7 +155,6 @@ def measure(run: Run, phase: Phase, *, first: int, seconds: int) -> None:
     ) * 1000
     if phase.name == "jiaoxun":
         phase.batch_ms = page.evaluate("jx.units.stats.applyMs")
-        phase.batches = len(phase.batch_ms or [])
 
 
 def applied(page: Page, name: str) -> int:

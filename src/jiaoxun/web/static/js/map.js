@@ -6,7 +6,7 @@ import { t } from "./i18n.js";
 
 export { L };
 
-export const STATUS_COLOURS = {
+const STATUS_COLOURS = {
   available: "#2e7d32",
   at_kiosk: "#1565c0",
   dispatched: "#f9a825",
@@ -69,7 +69,7 @@ export function cityMap(element, city, { patrol = true } = {}) {
     overlays[t("layer.lines")] = lines.addTo(map);
     overlays[t("layer.points")] = points.addTo(map);
   }
-  return { map, renderer, svg, overlays, zoneColour, pointLayers, lineLayers, features: city.layout.features };
+  return { map, svg, overlays, pointLayers, lineLayers, features: city.layout.features };
 }
 
 /** Live unit markers on a canvas of their own, moved in batches.
@@ -91,7 +91,7 @@ export class UnitLayer {
     this.units = new Map();
     this.pending = new Map();
     this.scheduled = false;
-    this.stats = { batches: 0, fixes: 0, applyMs: [] };
+    this.stats = { fixes: 0, applyMs: [] };
   }
 
   /** Put or refresh a unit from a UnitOut row. */
@@ -138,7 +138,6 @@ export class UnitLayer {
       if (marker) marker.setLatLng([fix.lat, fix.lon]);
       else this.set(unit);
     }
-    this.stats.batches += 1;
     this.stats.fixes += this.pending.size;
     this.stats.applyMs.push(performance.now() - started);
     if (this.stats.applyMs.length > 1000) this.stats.applyMs.shift();
