@@ -6,7 +6,7 @@ with 3 cars each police a city of the scale the article describes. Nodes outside
 dropped; a way keeps its longest run of consecutive nodes inside the box. Relations are dropped.
 Deterministic: the same source gives the same file.
 
-    python scripts/crop_demo_city.py ../shared/data/harbin/harbin.osm.pbf \
+    python scripts/crop_demo_city.py tests/data/harbin.osm.pbf \
         src/jiaoxun/data/demo/harbin-centre.osm.pbf
 """
 

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import osmium
 import pytest
 from typer.testing import CliRunner
 
+from jiaoxun.city.maps import file_sha256
 from jiaoxun.cli import app
+from jiaoxun.data import DEMO_PBF
 
 
 @pytest.fixture
@@ -46,6 +49,26 @@ def test_city_build_and_info_json(run) -> None:  # type: ignore[no-untyped-def]
     assert info["road_nodes"] > 4000
     assert info["road_edges"] > info["road_nodes"]
     assert 500 < info["road_km"] < 1500
+    # the map by its place in the package, not by this checkout's absolute path
+    assert info["source_pbf"] == "package:demo/harbin-centre.osm.pbf"
+
+
+def test_a_city_outlives_its_extracts_folder(tmp_path: Path, cache_dir: Path) -> None:
+    """The user's extract is kept in the data folder: deleting the download and moving the
+    data folder leaves a city that starts."""
+    download = tmp_path / "downloads" / "harbin-centre.osm.pbf"
+    download.parent.mkdir()
+    shutil.copyfile(DEMO_PBF, download)
+    data = tmp_path / "data"
+    env = {"JIAOXUN_DATA_DIR": str(data), "JIAOXUN_CACHE_DIR": str(cache_dir)}
+    built = CliRunner().invoke(app, ["city", "build", str(download)], env=env)
+    assert built.exit_code == 0, built.output
+    shutil.rmtree(download.parent)
+    data.rename(moved := tmp_path / "moved")
+    env["JIAOXUN_DATA_DIR"] = str(moved)
+    info = CliRunner().invoke(app, ["city", "info", "--json"], env=env)
+    assert info.exit_code == 0, info.output
+    assert json.loads(info.output)["source_pbf"] == f"sha256:{file_sha256(DEMO_PBF)}"
 
 
 def test_city_export_writes_geojson(built_demo: dict[str, str], tmp_path: Path) -> None:

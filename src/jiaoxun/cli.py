@@ -56,7 +56,7 @@ def city_build(
     with command_session() as (settings, session):
         sites = read_kiosks(kiosks) if kiosks else None
         with spinner() as (progress, task):
-            city = city_service.build_city(
+            city_service.build_city(
                 session,
                 settings,
                 pbf=pbf,
@@ -64,7 +64,8 @@ def city_build(
                 step=lambda what: progress.update(task, description=what),
             )
         info = city_service.city_info(
-            session, city_service.travel_times_for(settings, Path(city.source_pbf))
+            session,
+            city_service.travel_times_for(settings, city_service.city_pbf(session, settings)),
         )
     out.print(
         f"built [bold]{info.name}[/]: {info.kiosks} kiosks, {info.zones} zones, "
@@ -124,8 +125,8 @@ def city_import(
             data = json.loads(geojson.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise InvalidInput(f"{geojson} is not a readable JSON file: {exc}") from exc
-        source = pbf or city_service.city_pbf(session, settings)
-        city_service.import_layout(session, data, name=geojson.stem, pbf=source)
+        source = city_service.map_reference(session, settings, pbf)
+        city_service.import_layout(session, data, name=geojson.stem, source=source)
     out.print(f"imported {len(data['features'])} features from {geojson}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -15,13 +16,16 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="JIAOXUN_", extra="ignore")
 
-    data_dir: Path = Path("var")
+    #: the SQLite file and the city's maps; the user's data folder by default
+    #: (~/.local/share/jiaoxun on Linux), whatever the working directory
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("jiaoxun")))
     #: SQLAlchemy URL; by default an SQLite file in `data_dir`.
     database_url: str = ""
     #: the city's OpenStreetMap extract when the database names none (the demo city).
     default_pbf: Path = DEMO_PBF
-    #: where network caches go when the extract's own folder is read-only.
-    cache_dir: Path | None = None
+    #: road-network caches and travel-time tables; the user's cache folder by default
+    #: (~/.cache/jiaoxun on Linux), never the installed package
+    cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir("jiaoxun")))
     #: speed by road class in km/h for roads without maxspeed, over the built-in table.
     speeds_kph: dict[str, float] = Field(default_factory=dict)
     #: points farther than this from a road are refused.

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from jiaoxun.activities.models import Activity, ActivityKind
 from jiaoxun.city import service
 from jiaoxun.city.generate import CityLayout
+from jiaoxun.city.maps import DEMO_MAP
 from jiaoxun.city.models import Kiosk, PatrolLine, PatrolPoint, Zone
-from jiaoxun.data import DEMO_PBF
 from jiaoxun.errors import Conflict, InvalidInput
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.units.models import Unit
@@ -19,7 +19,7 @@ from jiaoxun.units.models import Unit
 
 @pytest.fixture
 def saved(session: Session, demo_layout: CityLayout) -> Session:
-    service.save_layout(session, name="demo", pbf=DEMO_PBF, layout=demo_layout)
+    service.save_layout(session, name="demo", source=DEMO_MAP, layout=demo_layout)
     return session
 
 
@@ -51,7 +51,7 @@ def test_each_zone_has_its_kiosk_and_three_units(saved: Session, demo_layout: Ci
 
 
 def test_rebuilding_replaces_the_city(saved: Session, demo_layout: CityLayout) -> None:
-    service.save_layout(saved, name="again", pbf=DEMO_PBF, layout=demo_layout)
+    service.save_layout(saved, name="again", source=DEMO_MAP, layout=demo_layout)
     assert len(saved.scalars(select(Kiosk)).all()) == 9
     assert len(saved.scalars(select(Unit)).all()) == 27
     assert service.current_city(saved).name == "again"  # type: ignore[union-attr]
@@ -63,7 +63,7 @@ def test_geojson_round_trip(saved: Session) -> None:
     assert (layers.count("zone"), layers.count("kiosk")) == (9, 9)
     assert (layers.count("patrol_line"), layers.count("patrol_point")) == (78, 60)
     json.dumps(exported)  # plain JSON all the way down
-    service.import_layout(saved, exported, name="imported", pbf=DEMO_PBF)
+    service.import_layout(saved, exported, name="imported", source=DEMO_MAP)
     assert service.export_layout(saved) == exported
     assert len(saved.scalars(select(PatrolLine)).all()) == 78
     assert len(saved.scalars(select(PatrolPoint)).all()) == 60
@@ -75,7 +75,7 @@ def test_import_names_the_broken_rule_and_keeps_the_city(saved: Session) -> None
     point = next(f for f in broken["features"] if f["properties"]["layer"] == "patrol_point")
     point["properties"]["radius_m"] = -5
     with pytest.raises(InvalidInput, match=r"radius_m.*-5"):
-        service.import_layout(saved, broken, name="x", pbf=DEMO_PBF)
+        service.import_layout(saved, broken, name="x", source=DEMO_MAP)
     assert service.export_layout(saved) == exported
 
 
@@ -92,7 +92,7 @@ def test_import_refuses_an_unknown_zone(saved: Session) -> None:
     }
     before = service.export_layout(saved)
     with pytest.raises(InvalidInput, match="Z99"):
-        service.import_layout(saved, data, name="x", pbf=DEMO_PBF)
+        service.import_layout(saved, data, name="x", source=DEMO_MAP)
     assert service.export_layout(saved) == before
 
 
@@ -126,4 +126,4 @@ def test_a_city_with_field_activities_is_not_rebuilt(
     )
     saved.flush()
     with pytest.raises(Conflict, match="holds field activities"):
-        service.save_layout(saved, name="again", pbf=DEMO_PBF, layout=demo_layout)
+        service.save_layout(saved, name="again", source=DEMO_MAP, layout=demo_layout)

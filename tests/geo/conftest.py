@@ -195,12 +195,11 @@ def town_times(town: RoadNetwork, request: pytest.FixtureRequest) -> TravelTimes
     return times
 
 
-# ../shared beside the checkout (as CI lays it), else this machine's copy
-SHARED = next(p for p in (Path(__file__).parents[3] / "shared", Path("/work/shared")) if p.is_dir())
-HARBIN_PBF = SHARED / "data" / "harbin" / "harbin.osm.pbf"
+# the real Harbin extract the tests ship (tests/data/README.md)
+HARBIN_PBF = Path(__file__).parents[1] / "data" / "harbin.osm.pbf"
 
 
 @pytest.fixture(scope="session")
 def harbin(tmp_path_factory: pytest.TempPathFactory) -> RoadNetwork:
-    """The real Harbin extract; its folder is shared and read-only, so the cache goes elsewhere."""
+    """The real Harbin extract, with its network cache in a temporary folder."""
     return network_from_pbf(HARBIN_PBF, cache_dir=tmp_path_factory.mktemp("harbin-cache"))

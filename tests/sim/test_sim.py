@@ -108,13 +108,8 @@ def test_bad_scenarios_are_named(tmp_path: Path, text: str, words: str) -> None:
         load_scenario("sometime")
 
 
-SEATTLE = (
-    Path(__file__).parents[3]
-    / "shared"
-    / "data"
-    / "calls"
-    / ("seattle_spd_dispatch_2024_sample1000.csv")
-)
+# 1,000 real Seattle Police calls the tests ship (tests/data/README.md)
+SEATTLE = Path(__file__).parents[1] / "data" / "seattle_spd_dispatch_2024_sample1000.csv"
 
 
 def _scenario_with_calls(tmp_path: Path, csv_name: str) -> Path:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from jiaoxun.activities.models import Activity
 from jiaoxun.city.generate import CityLayout, KioskSite, layout_city
+from jiaoxun.city.maps import map_path, store_map
 from jiaoxun.city.models import City, Kiosk, PatrolLine, PatrolPoint, PlaceKind, Zone
 from jiaoxun.city.schemas import (
     CityInfo,
@@ -53,7 +54,15 @@ def current_city(session: Session) -> City | None:
 def city_pbf(session: Session, settings: Settings) -> Path:
     """The extract of the city in the database, or the default (demo) extract."""
     city = current_city(session)
-    return Path(city.source_pbf) if city else settings.default_pbf
+    return map_path(city.source_pbf, data_dir=settings.data_dir) if city else settings.default_pbf
+
+
+def map_reference(session: Session, settings: Settings, pbf: Path | None) -> str:
+    """The reference of the extract `pbf`, stored; without one, that of the stored city's
+    extract, or of the default (demo) extract."""
+    if pbf is None and (city := current_city(session)):
+        return city.source_pbf
+    return store_map(pbf or settings.default_pbf, data_dir=settings.data_dir)
 
 
 def gazetteer_for(session: Session, settings: Settings, travel_times: TravelTimes) -> Gazetteer:
@@ -86,10 +95,11 @@ def _geojson(geometry: shapely.Geometry) -> dict[str, Any]:
     return data
 
 
-def save_layout(session: Session, *, name: str, pbf: Path, layout: CityLayout) -> City:
-    """Replace the stored city with `layout` built on the extract `pbf`."""
+def save_layout(session: Session, *, name: str, source: str, layout: CityLayout) -> City:
+    """Replace the stored city with `layout` built on the extract `source` (a reference of
+    `city.maps`)."""
     clear_layout(session)
-    city = City(name=name, source_pbf=str(pbf), built_at=datetime.now(UTC))
+    city = City(name=name, source_pbf=source, built_at=datetime.now(UTC))
     session.add(city)
     zones = []
     for i, (site, stats) in enumerate(
@@ -154,7 +164,8 @@ def build_city(
     layout = layout_city(travel_times, places, kiosks=kiosks)
     step("saving")
     name = DEMO_NAME if pbf is None else source.stem.removesuffix(".osm")
-    return save_layout(session, name=name, pbf=source.resolve(), layout=layout)
+    reference = store_map(source, data_dir=settings.data_dir)
+    return save_layout(session, name=name, source=reference, layout=layout)
 
 
 def _count(session: Session, table: type[Any]) -> int:
@@ -256,7 +267,7 @@ def export_layout(session: Session, *, for_map: bool = False) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def import_layout(session: Session, data: Any, *, name: str, pbf: Path) -> City:
+def import_layout(session: Session, data: Any, *, name: str, source: str) -> City:
     """Replace the stored layout with one exported by `export_layout`."""
     collection = parse_layout(data)
     codes = {f.properties.code for f in collection.features if isinstance(f.properties, ZoneProps)}
@@ -267,7 +278,7 @@ def import_layout(session: Session, data: Any, *, name: str, pbf: Path) -> City:
         if isinstance(p, KioskProps | PatrolPointProps) and f.geometry.type != "Point":
             raise InvalidInput(f"{p.layer} {p.name!r} must be a Point, got {f.geometry.type}")
     clear_layout(session)
-    city = City(name=name, source_pbf=str(pbf), built_at=datetime.now(UTC))
+    city = City(name=name, source_pbf=source, built_at=datetime.now(UTC))
     session.add(city)
     zones: dict[str, Zone] = {}
     for f in collection.features:

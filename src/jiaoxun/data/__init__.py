@@ -2,5 +2,6 @@
 
 from pathlib import Path
 
-DEMO_PBF = Path(__file__).parent / "demo" / "harbin-centre.osm.pbf"
+PACKAGE_DATA = Path(__file__).parent
+DEMO_PBF = PACKAGE_DATA / "demo" / "harbin-centre.osm.pbf"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0)"

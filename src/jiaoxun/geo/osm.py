@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import osmium
+import platformdirs
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -277,16 +278,13 @@ def _cache_key(path: Path, speeds_kph: Mapping[str, float]) -> str:
 
 
 def cache_path_for(path: Path, cache_dir: Path | None) -> Path:
-    """Where the network cache of the extract `path` goes (see `network_from_pbf`)."""
-    name = path.name + ".jiaoxun-cache.npz"
-    # root may write anywhere: honour the folder's write bits too
-    writable = os.access(path.parent, os.W_OK) and path.parent.stat().st_mode & 0o222
-    if cache_dir is None and writable:
-        return path.with_name(name)
+    """Where the network cache of the extract `path` goes (see `network_from_pbf`): in
+    `cache_dir`, by default the user's cache folder; never beside the extract, which may lie in
+    an installed package or a read-only folder."""
     if cache_dir is None:
-        cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jiaoxun"
+        cache_dir = Path(platformdirs.user_cache_dir("jiaoxun"))
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
-    return cache_dir / f"{digest}-{name}"
+    return cache_dir / f"{digest}-{path.name}.jiaoxun-cache.npz"
 
 
 def _check_pbf(path: Path) -> None:
@@ -314,8 +312,7 @@ def network_from_pbf(
     speeds_kph : speed by road class in km/h for roads without ``maxspeed``; merged over
         `DEFAULT_SPEEDS_KPH`.
     cache : keep the compact arrays on disk and reuse them while the file and speeds are unchanged.
-    cache_dir : where the cache goes; by default next to the source, or the user's cache folder
-        when the source's folder is read-only.
+    cache_dir : where the cache goes; by default the user's cache folder.
     """
     path = Path(path)
     _check_pbf(path)
