@@ -7,9 +7,10 @@ candidates thinned to one node per square of `--spacing` metres) with CP-SAT and
 27 cars spread over their zones (3 per zone, placed by a maximal covering of the zone's own
 demand). A PNG map of the 3-minute coverage, kiosks against optimal sites, goes to `--png`.
 
-    .venv/bin/python bench/bench_coverage.py [--spacing M] [--png PATH]
+    .venv/bin/python bench/bench_coverage.py [--spacing M] [--png PATH] [--smoke]
 
-The script always exits 0.
+`--smoke` thins the candidates to one per 1,500 m square and draws the map into a folder removed
+at the end unless `--png` says where. The script always exits 0 (non-zero on a crash).
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from harness import demo_network, parse_args, scratch_folder
 from jiaoxun.city.generate import layout_city
 from jiaoxun.data import DEMO_PBF
-from jiaoxun.geo.osm import network_from_pbf
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.snap import Snaps
 from jiaoxun.geo.travel import TravelTimes
@@ -43,6 +44,7 @@ from jiaoxun.planning.covering import MaximalCovering
 from jiaoxun.planning.drawing import draw_coverage
 
 SERVICE_S = 180.0
+KEPT_PNG = Path(tempfile.gettempdir()) / "jiaoxun-coverage.png"
 console = Console(width=max(Console().width, 130))
 
 
@@ -85,17 +87,21 @@ def cars_in_zones(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spacing", type=float, default=400.0, help="candidate spacing, metres")
-    default_png = Path(tempfile.gettempdir()) / "jiaoxun-coverage.png"
-    parser.add_argument("--png", type=Path, default=default_png, help="where to write the map")
-    args = parser.parse_args()
+    parser.add_argument("--png", type=Path, help=f"where to write the map (default: {KEPT_PNG})")
+    args = parse_args(parser, smoke={"spacing": 1500.0})
+    with scratch_folder("bench-coverage") as folder:
+        png = args.png or (folder / "coverage.png" if args.smoke else KEPT_PNG)
+        measure(args.spacing, png, cache=folder)
 
-    travel_times = TravelTimes(network_from_pbf(DEMO_PBF))
+
+def measure(spacing_m: float, png: Path, *, cache: Path) -> None:
+    travel_times = TravelTimes(demo_network(cache))
     net = travel_times.network
     layout = layout_city(travel_times, places_from_pbf(DEMO_PBF))
     kiosks = travel_times.snap_many(
         np.array([k.lon for k in layout.kiosks]), np.array([k.lat for k in layout.kiosks])
     )
-    nodes = candidate_nodes(net, spacing_m=args.spacing)
+    nodes = candidate_nodes(net, spacing_m=spacing_m)
     candidates = travel_times.snap_many(net.node_lon[nodes], net.node_lat[nodes])
 
     start = time.perf_counter()
@@ -123,7 +129,7 @@ def main() -> None:
     )
     start = time.perf_counter()
     cars = cars_in_zones(
-        travel_times, layout.districting.node_zone, spacing_m=args.spacing, per_zone=3
+        travel_times, layout.districting.node_zone, spacing_m=spacing_m, per_zone=3
     )
     rows.append(("27 cars, 3 per zone", cars, time.perf_counter() - start, "9 zone MCLPs"))
 
@@ -144,7 +150,7 @@ def main() -> None:
         table.add_row(name, *shares, "" if solve_s is None else f"{solve_s:.2f}", status)
     console.print(table)
     console.print(
-        f"{len(nodes)} candidates (one per {args.spacing:.0f} m square); building the MCLP"
+        f"{len(nodes)} candidates (one per {spacing_m:.0f} m square); building the MCLP"
         f" took {build_s:.2f} s, one cut-off search per candidate."
     )
     draw_coverage(
@@ -153,9 +159,9 @@ def main() -> None:
             ("9 kiosks", results[rows[0][0]], kiosks),
             ("9 MCLP sites", results[rows[2][0]], optimal_sites),
         ],
-        args.png,
+        png,
     )
-    console.print(f"map of the 3-minute coverage written to {args.png}")
+    console.print(f"map of the 3-minute coverage written to {png}")
 
 
 if __name__ == "__main__":

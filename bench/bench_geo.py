@@ -3,10 +3,11 @@
 Travel-time queries are measured twice: answered by Dijkstra searches ("by search") and by the
 node-to-node table that networks of a city's size keep ("by table", the server's default).
 
-    .venv/bin/python bench/bench_geo.py [--pbf PATH] [--seed N]
+    .venv/bin/python bench/bench_geo.py [--pbf PATH] [--seed N] [--smoke]
 
 Every figure is a median over many random points (a fixed seed), and the results are checked
-against the baseline's. A MISS is a finding to report, not a failure: the script always exits 0.
+against the baseline's. `--smoke` takes a few points of each kind and one cold build. A MISS is a
+finding to report, not a failure: the script always exits 0 (non-zero on a crash).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import shapely
 from rich.console import Console
 from rich.table import Table
 
+from harness import network_of, parse_args, scratch_folder
 from jiaoxun.data import DEMO_PBF as DEMO_CITY_PBF
 from jiaoxun.geo.isochrone import _cut, _reached_road, isochrones
 from jiaoxun.geo.osm import network_from_pbf
@@ -35,6 +37,34 @@ from jiaoxun.geo.travel import TravelTimes
 
 DEMO_PBF = DEMO_CITY_PBF  # the demo city jiaoxun ships
 console = Console(width=max(Console().width, 150))
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How many runs of each measure: random points, fleets, targets, network loads."""
+
+    cold_builds: int = 3
+    warm_loads: int = 20
+    origins: int = 300
+    baseline_origins: int = 60
+    fleets: int = 90
+    targets: int = 1000
+    isochrone_origins: int = 20
+    baseline_isochrones: int = 3
+
+
+FULL = Sizes()
+SMOKE = replace(
+    FULL,
+    cold_builds=1,
+    warm_loads=3,
+    origins=20,
+    baseline_origins=4,
+    fleets=6,
+    targets=50,
+    isochrone_origins=3,
+    baseline_isochrones=1,
+)
 
 
 @dataclass(frozen=True)
@@ -233,35 +263,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pbf", type=Path, default=DEMO_PBF)
     parser.add_argument("--seed", type=int, default=20240409)
-    args = parser.parse_args()
+    args = parse_args(parser, smoke={})
+    sizes = SMOKE if args.smoke else FULL
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
 
-    figures = [network_load(args.pbf, reps_cold=3, reps_warm=20)]
-    with tempfile.TemporaryDirectory() as cache:
-        network = network_from_pbf(args.pbf, cache_dir=Path(cache))
-    build_s = seconds_of(lambda: TravelTimes(network))
-    tt = TravelTimes(network)
-    console.print(
-        f"{args.pbf.name}: {network.n_nodes:,} nodes, {network.n_edges:,} edges, "
-        f"{network.road_km:,.0f} km of road; TravelTimes built in {1000 * build_s:.0f} ms"
-    )
-    # the same graph for networkx: the fastest edge between each node pair
-    graph = nx.from_scipy_sparse_array(tt.forward, create_using=nx.DiGraph)
+    figures = [network_load(args.pbf, reps_cold=sizes.cold_builds, reps_warm=sizes.warm_loads)]
+    with scratch_folder("bench-geo") as cache:
+        network = network_of(args.pbf, cache)
+        build_s = seconds_of(lambda: TravelTimes(network))
+        tt = TravelTimes(network)
+        console.print(
+            f"{args.pbf.name}: {network.n_nodes:,} nodes, {network.n_edges:,} edges, "
+            f"{network.road_km:,.0f} km of road; TravelTimes built in {1000 * build_s:.0f} ms"
+        )
+        # the same graph for networkx: the fastest edge between each node pair
+        graph = nx.from_scipy_sparse_array(tt.forward, create_using=nx.DiGraph)
 
-    with tempfile.TemporaryDirectory() as cache:
-        table_s = seconds_of(cached_table, tt, Path(cache) / "bench")
-        load_s = seconds_of(cached_table, tt, Path(cache) / "bench")
-        tabled = TravelTimes(network, table=cached_table(tt, Path(cache) / "bench"))
+        table_s = seconds_of(cached_table, tt, cache / "bench")
+        load_s = seconds_of(cached_table, tt, cache / "bench")
+        tabled = TravelTimes(network, table=cached_table(tt, cache / "bench"))
         console.print(
             f"node table ({network.n_nodes:,}² float32, {tabled.table.nbytes / 1e6:.0f} MB):"  # type: ignore[union-attr]
             f" built and saved in {table_s:.1f} s, loaded from the cache in {1000 * load_s:.1f} ms"
         )
         for mode, times in (("search", tt), ("table", tabled)):
-            figures.append(one_to_all(times, graph, random_snaps(tt, rng, 300), 60, mode))
-            figures.append(coverage(times, graph, rng, reps=90, mode=mode))
-            figures.append(k_nearest(times, rng, reps=1000, mode=mode))
-    figures.append(isochrone_time(tt, random_snaps(tt, rng, 20), n_baseline=3))
+            origins = random_snaps(tt, rng, sizes.origins)
+            figures.append(one_to_all(times, graph, origins, sizes.baseline_origins, mode))
+            figures.append(coverage(times, graph, rng, reps=sizes.fleets, mode=mode))
+            figures.append(k_nearest(times, rng, reps=sizes.targets, mode=mode))
+    origins = random_snaps(tt, rng, sizes.isochrone_origins)
+    figures.append(isochrone_time(tt, origins, n_baseline=sizes.baseline_isochrones))
     figures.sort(key=lambda f: f.name)
     console.print(report(figures))
     console.print(f"seed {args.seed}, {time.perf_counter() - started:.0f} s in all")

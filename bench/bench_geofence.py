@@ -7,10 +7,11 @@ rules but tests every fence: every zone polygon, the distance to every point, ev
 edges. Both run on the demo city's 9 zones, 60 points and 78 lines, then on ten
 copies of the city side by side (90 zones, 600 points, 780 lines) with the cars spread over them.
 
-    .venv/bin/python bench/bench_geofence.py [--seed N] [--routes N]
+    .venv/bin/python bench/bench_geofence.py [--seed N] [--routes N] [--smoke]
 
 Figures are medians over every position of cars driving random routes (the best of three runs);
-the baseline's events, check-ins and coverage are compared with ours. Always exits 0.
+the baseline's events, check-ins and coverage are compared with ours. `--smoke` drives 4 routes.
+Always exits 0 (non-zero on a crash).
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ import shapely
 from rich.console import Console
 from rich.table import Table
 
+from harness import demo_network, parse_args, scratch_folder
 from jiaoxun.city.generate import CityLayout, layout_city
 from jiaoxun.data import DEMO_PBF
 from jiaoxun.geo.network import Floats, Ints, RoadNetwork
-from jiaoxun.geo.osm import network_from_pbf
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.tracking.geofence import ZoneFences, local_xy
@@ -296,9 +297,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--routes", type=int, default=40)
-    args = parser.parse_args()
+    args = parse_args(parser, smoke={"routes": 4})
     started = time.perf_counter()
-    net = network_from_pbf(DEMO_PBF)
+    with scratch_folder("bench-geofence") as cache:
+        net = demo_network(cache)
     tt = TravelTimes(net)
     city = demo_city(layout_city(tt, places_from_pbf(DEMO_PBF)))
     rng = np.random.default_rng(args.seed)

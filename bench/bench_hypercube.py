@@ -5,9 +5,10 @@ approximation at N = 27, and the kiosk model at 9 kiosks of 3 cars (4^9 = 262,14
 Atoms are random points, preferences by distance, load 0.6 per car. The baseline builds the
 dense 2^N x 2^N generator for N = 10 and solves it with numpy; the ratio is baseline / ours.
 
-    .venv/bin/python bench/bench_hypercube.py [--seed N]
+    .venv/bin/python bench/bench_hypercube.py [--seed N] [--smoke]
 
-Always exits 0.
+`--smoke` solves the exact model at N = 8 and 10 (the baseline at 10, as in a full run) and the
+kiosk model at 4 kiosks of 3 cars. Always exits 0 (non-zero on a crash).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from harness import parse_args
 from jiaoxun.planning.hypercube import HypercubeModel, HypercubeResult, KioskHypercube
 from jiaoxun.planning.hypercube_approx import ApproximateHypercube
 
@@ -58,9 +60,11 @@ def timed(solve: object) -> tuple[HypercubeResult, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
-    seed = parser.parse_args().seed
+    args = parse_args(parser, smoke={})
+    seed = args.seed
+    exact_sizes, n_kiosks = ((8, 10), 4) if args.smoke else ((10, 14, 18), 9)
     rng = np.random.default_rng(seed)
     table = Table(title=f"Hypercube models, load 0.6 per car, seed {seed}")
     for column in ("model", "states", "time s", "iterations", "residual", "mean workload"):
@@ -77,7 +81,7 @@ def main() -> None:
         )
 
     ratio_line = ""
-    for n_units in (10, 14, 18):
+    for n_units in exact_sizes:
         rate, preference = city(n_units, 3 * n_units, rng)
         rate *= 0.6 * n_units / rate.sum()
         model = HypercubeModel.from_rates(rate, preference, line="zero")
@@ -97,11 +101,11 @@ def main() -> None:
     rate *= 0.6 * 27 / rate.sum()
     result, seconds = timed(ApproximateHypercube.from_rates(rate, preference).solve)
     add("approximation N=27", "27 equations", result, seconds)
-    rate, preference = city(9, 27, rng)
-    rate *= 0.6 * 27 / rate.sum()
-    kiosks = KioskHypercube.from_rates(rate, preference, cars_per_kiosk=[3] * 9)
+    rate, preference = city(n_kiosks, 3 * n_kiosks, rng)
+    rate *= 0.6 * 3 * n_kiosks / rate.sum()
+    kiosks = KioskHypercube.from_rates(rate, preference, cars_per_kiosk=[3] * n_kiosks)
     result, seconds = timed(kiosks.solve)
-    add("kiosks 9 x 3 cars", f"{4**9:,}", result, seconds)
+    add(f"kiosks {n_kiosks} x 3 cars", f"{4**n_kiosks:,}", result, seconds)
     console = Console(width=120)
     console.print(table)
     console.print(ratio_line, markup=False)

@@ -1,0 +1,66 @@
+"""What every benchmark shares: the `--smoke` switch and a scratch folder for the network caches.
+
+A smoke run is a benchmark shrunk to a few seconds: the same code paths and the same baseline,
+tiny sizes. It is for CI, where a crash must show: a smoke run exits non-zero when the benchmark
+raises or its server fails, while a MISS (a target not met) is still only reported. `bench/smoke`
+runs them all.
+
+Caches of the demo network and its node table go to a temporary folder, never next to the
+extract in the package: a benchmark writes nothing outside its temporary folders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from jiaoxun.data import DEMO_PBF
+from jiaoxun.geo.network import RoadNetwork
+from jiaoxun.geo.osm import network_from_pbf
+
+
+def parse_args(parser: argparse.ArgumentParser, *, smoke: dict[str, Any]) -> argparse.Namespace:
+    """The command line, with `--smoke`: the options `smoke` names, when not given, take the
+    values it gives them (tiny sizes)."""
+    sizes = ", ".join(f"--{name.replace('_', '-')} {value}" for name, value in smoke.items())
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a few seconds, the same code paths, for CI; a crash exits non-zero"
+        + (f" (by default {sizes})" if sizes else ""),
+    )
+    known, _ = parser.parse_known_args()
+    if known.smoke:
+        parser.set_defaults(**smoke)
+    return parser.parse_args()
+
+
+@contextmanager
+def scratch_folder(what: str) -> Iterator[Path]:
+    """A temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=f"jiaoxun-{what}-") as folder:
+        yield Path(folder)
+
+
+def network_of(pbf: Path, cache_dir: Path) -> RoadNetwork:
+    """The road network of `pbf`, its cache in `cache_dir`."""
+    return network_from_pbf(pbf, cache_dir=cache_dir)
+
+
+def demo_network(cache_dir: Path) -> RoadNetwork:
+    return network_of(DEMO_PBF, cache_dir)
+
+
+def fail_on(problems: list[str], *, smoke: bool, console: Console) -> None:
+    """In a smoke run, exit 1 when there are problems (a server's errors, a page's exceptions)."""
+    if smoke and problems:
+        for problem in problems:
+            console.print(f"[bold red]smoke run failed: {escape(problem)}[/]")
+        raise SystemExit(1)
