@@ -161,7 +161,14 @@ def serve(
         f"command center on http://{host or settings.host}:{port or settings.port}"
         " (API docs at /docs)"
     )
-    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
+    # a stop waits this long for requests under way, then cancels them (SIGTERM ends in < 10 s)
+    uvicorn.run(
+        app_,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+    )
 
 
 @user_app.command("add")

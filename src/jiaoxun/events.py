@@ -34,10 +34,20 @@ def emit(session: Session, kind: str, action: str, data: dict[str, Any]) -> None
     session.info.setdefault("events", []).append(Event(kind, action, data))
 
 
+class Subscription(Protocol):
+    """Events from the moment of subscribing on, until closed (a context manager)."""
+
+    def __aiter__(self) -> AsyncIterator[Event]: ...
+
+    def __enter__(self) -> Subscription: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
 class EventBus(Protocol):
     def publish(self, event: Event) -> None: ...
 
-    def subscribe(self) -> AsyncIterator[Event]: ...
+    def subscribe(self) -> Subscription: ...
 
 
 class LocalBus:
@@ -69,17 +79,35 @@ class LocalBus:
             if self._loop is None or self._loop.is_closed():
                 self._loop = loop
 
-    async def subscribe(self) -> AsyncIterator[Event]:
+    def subscribe(self) -> LocalSubscription:
+        """A subscription that receives every event published from now on: a client that
+        subscribes before it reads a snapshot misses nothing in between."""
         queue: asyncio.Queue[Event] = asyncio.Queue(self._queue_size)
         with self._lock:
             self._loop = asyncio.get_running_loop()
             self._queues.add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            with self._lock:
-                self._queues.discard(queue)
+        return LocalSubscription(self, queue)
+
+    def _unsubscribe(self, queue: asyncio.Queue[Event]) -> None:
+        with self._lock:
+            self._queues.discard(queue)
+
+
+class LocalSubscription:
+    """One subscriber's queue on a `LocalBus`."""
+
+    def __init__(self, bus: LocalBus, queue: asyncio.Queue[Event]) -> None:
+        self._bus, self._queue = bus, queue
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while True:
+            yield await self._queue.get()
+
+    def __enter__(self) -> LocalSubscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bus._unsubscribe(self._queue)
 
 
 def publish_on_commit(sessions: sessionmaker[Session], bus: EventBus) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class Ingestor:
         self.stats = Stats()
         self._queue: asyncio.Queue[RawFix] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._processing = threading.Lock()
         self.fences = ZoneFences.from_polygons(
             [z.code for z in city.zones], city.zone_shapes, xy=city.travel_times.snapper.to_xy
         )
@@ -100,21 +102,36 @@ class Ingestor:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, raw)
 
     async def run_forever(self, *, wait_s: float = 0.05) -> None:
-        """Drain the queue in batches until cancelled."""
-        self._loop, self._queue = asyncio.get_running_loop(), asyncio.Queue()
+        """Drain the queue in batches until cancelled. When cancelled (the server stops), the
+        batch in hand and every fix still queued are stored first: each was answered "OK"."""
+        self._loop, queue = asyncio.get_running_loop(), asyncio.Queue[RawFix]()
+        self._queue = queue
+        batch: list[RawFix] = []
+        job: asyncio.Future[None] | None = None
         try:
             while True:
-                batch = [await self._queue.get()]
+                batch.append(await queue.get())
                 await asyncio.sleep(wait_s)  # let a burst gather into one batch
-                while len(batch) < self.batch_size and not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
-                try:
-                    await asyncio.to_thread(self.process, batch, now=datetime.now(UTC))
-                except Exception:  # a bad batch must not stop ingestion for everyone
-                    log.exception("ingestion batch of %d fixes failed", len(batch))
-                    self.stats.rejected["batch failed"] += len(batch)
+                while len(batch) < self.batch_size and not queue.empty():
+                    batch.append(queue.get_nowait())
+                job = asyncio.ensure_future(asyncio.to_thread(self._process_logged, batch))
+                batch = []
+                await asyncio.shield(job)  # a stop waits for the batch under way, below
         finally:
-            self._loop = self._queue = None
+            self._loop = self._queue = None  # from here on, `submit` processes at once
+            if job is not None:
+                await job
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            if batch:
+                self._process_logged(batch)
+
+    def _process_logged(self, batch: Sequence[RawFix]) -> None:
+        try:
+            self.process(batch, now=datetime.now(UTC))
+        except Exception:  # a bad batch must not stop ingestion for everyone
+            log.exception("ingestion batch of %d fixes failed", len(batch))
+            self.stats.rejected["batch failed"] += len(batch)
 
     # -- processing ---------------------------------------------------------------------------
 
@@ -123,7 +140,14 @@ class Ingestor:
     ) -> tuple[list[Fix], Counter[str]]:
         """One batch: pipeline, persist, live state, publish. Returns the accepted fixes and
         the rejected ones by reason. A `replay` (an import of past positions) is ordered and
-        de-duplicated within itself, stored, and moves a unit only if it is newer."""
+        de-duplicated within itself, stored, and moves a unit only if it is newer. One batch at
+        a time: the batches of the queue and those of direct callers share the device state."""
+        with self._processing:
+            return self._process(raws, now=now, replay=replay)
+
+    def _process(
+        self, raws: Sequence[RawFix], *, now: datetime, replay: bool
+    ) -> tuple[list[Fix], Counter[str]]:
         known = [r for r in raws if r.device_id in self.unit_of]
         outcome = run(
             known,

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
+import anyio
 from fastapi import FastAPI, Query, WebSocket, WebSocketDisconnect
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine, text
@@ -21,7 +22,7 @@ from jiaoxun.city.api import router as city_router
 from jiaoxun.city.context import load_city_context
 from jiaoxun.db import MAX_ID
 from jiaoxun.errors import JiaoxunError
-from jiaoxun.events import Event, LocalBus, publish_on_commit
+from jiaoxun.events import Event, LocalBus, Subscription, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.settings import Settings
@@ -140,16 +141,36 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         if not _token_ok(state, token):
             await websocket.close(code=_POLICY_VIOLATION, reason="a valid ?token= is needed")
             return
-        await websocket.accept()
-        try:
-            async for event in bus.subscribe():
-                if moves_of is not None and _moves_of_another(event, moves_of):
-                    continue
-                await websocket.send_json(event.as_json())
-        except WebSocketDisconnect:
-            return
+        # subscribed before the handshake ends: what a page loads once the socket is open,
+        # and every change after it, reach it
+        with bus.subscribe() as subscription:
+            await websocket.accept()
+            await _stream(websocket, subscription, moves_of=moves_of)
 
     return app
+
+
+async def _stream(websocket: WebSocket, events: Subscription, *, moves_of: int | None) -> None:
+    """Send `events` until the client leaves or the server stops (which closes the socket:
+    reading it is what notices, even while no event flows)."""
+    async with anyio.create_task_group() as tasks:
+
+        async def send() -> None:
+            try:
+                async for event in events:
+                    if moves_of is None or not _moves_of_another(event, moves_of):
+                        await websocket.send_json(event.as_json())
+            except (WebSocketDisconnect, OSError):
+                pass  # gone while an event was on its way
+            tasks.cancel_scope.cancel()
+
+        async def closed() -> None:
+            while (await websocket.receive())["type"] != "websocket.disconnect":
+                pass  # the stream is one way: what a client sends is ignored
+            tasks.cancel_scope.cancel()
+
+        tasks.start_soon(send)
+        tasks.start_soon(closed)
 
 
 async def _housekeeping(ingestor: Ingestor, settings: Settings, *, every_s: float = 30.0) -> None:
