@@ -16,11 +16,13 @@ it: without one it has no position and cannot be recommended again. With 27 unit
 clients most calls find no free unit or lose the race: that is the contention under test.
 
     .venv/bin/python bench/bench_api.py [--clients 50] [--seconds 20] [--backend both] [--logs DIR]
+        [--smoke]
 
 Figures are per request type: count, throughput, median and 99th percentile latency, the ratio
 of the median to the health check's, and the answers that were not 2xx; 5xx answers, transport
 failures and the server's tracebacks are printed in red below. `--logs` keeps the servers' logs.
-The script exits 0.
+The script exits 0. `--smoke` runs 8 clients for 2 s, on PostgreSQL too when one answers; it
+exits 1 when a backend fails or the server answers a 5xx, fails a transport or logs a traceback.
 """
 
 from __future__ import annotations
@@ -54,11 +56,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from harness import cache_folder, fail_on, parse_args
 from jiaoxun.db import make_engine
 from jiaoxun.settings import Settings
 from jiaoxun.web.server import prepare
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+POSTGRES_PROBE_S = 3
 LON_RANGE, LAT_RANGE = (126.605, 126.695), (45.72, 45.77)
 CATEGORIES = ("020100", "030100", "010100")  # fight, traffic accident, homicide
 ORDER_STEPS = ("acknowledged", "en_route", "arrived", "done")
@@ -289,6 +293,30 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
+def postgres_answers() -> bool:
+    """Whether the PostgreSQL server of `POSTGRES_ADMIN_URL` takes a connection."""
+    admin = make_engine(f"{POSTGRES_ADMIN_URL}?connect_timeout={POSTGRES_PROBE_S}")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except OperationalError:
+        return False
+    finally:
+        admin.dispose()
+
+
+def backends_for(choice: str, *, smoke: bool, console: Console) -> tuple[str, ...]:
+    """The backends of `--backend`; a smoke run of both leaves PostgreSQL out when none
+    answers (a full run tries it and reports it skipped)."""
+    if choice != "both":
+        return (choice,)
+    if smoke and not postgres_answers():
+        console.print(f"[yellow]no PostgreSQL answers at {POSTGRES_ADMIN_URL}: SQLite only[/]")
+        return ("sqlite",)
+    return ("sqlite", "postgresql")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -319,6 +347,8 @@ def running_server(settings: Settings, *, port: int, log: Path) -> Iterator[str]
         "JIAOXUN_DATA_DIR": str(settings.data_dir),
         "JIAOXUN_JT808_PORT": "0",  # no terminal gateway: this measures the HTTP API
     }
+    if settings.cache_dir is not None:
+        env["JIAOXUN_CACHE_DIR"] = str(settings.cache_dir)
     command = [str(Path(sys.executable).parent / "jiaoxun"), "serve", "--port", str(port)]
     base_url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
@@ -335,19 +365,21 @@ def running_server(settings: Settings, *, port: int, log: Path) -> Iterator[str]
                 server.wait()
 
 
-def bench_backend(backend: str, *, clients: int, seconds: float) -> tuple[list[Recorder], str]:
+def bench_backend(
+    backend: str, *, clients: int, seconds: float, cache_dir: Path
+) -> tuple[list[Recorder], str]:
     """The three phases on one backend; also the server's log."""
     with tempfile.TemporaryDirectory(prefix=f"bench-api-{backend}-") as tmp:
         folder = Path(tmp)
         with fresh_database(backend, folder) as url:
-            settings = Settings(database_url=url, data_dir=folder)
+            settings = Settings(database_url=url, data_dir=folder, cache_dir=cache_dir)
             engine, users = prepare(settings)
             engine.dispose()
             password = users["dispatcher"][1]
             log = folder / "server.log"
             try:
                 with running_server(settings, port=free_port(), log=log) as base_url:
-                    health_s = max(3.0, seconds / 4)
+                    health_s = min(seconds, max(3.0, seconds / 4))
                     phases = asyncio.run(
                         drive(
                             base_url, password, clients=clients, seconds=seconds, health_s=health_s
@@ -411,8 +443,8 @@ def report_cycles(cycles: Recorder) -> None:
     )
 
 
-def report_server_errors(phases: list[Recorder], server_log: str) -> None:
-    """5xx and transport failures in red, with the server's tracebacks."""
+def report_server_errors(phases: list[Recorder], server_log: str) -> list[str]:
+    """5xx and transport failures in red, with the server's tracebacks; returns them."""
     bad = Counter(
         {
             f"{name} {status}": n
@@ -425,7 +457,7 @@ def report_server_errors(phases: list[Recorder], server_log: str) -> None:
     tracebacks = re.findall(r"^Traceback.*?^\S.*?$", server_log, flags=re.M | re.S)
     if not bad and not tracebacks:
         console.print("[green]no 5xx, no transport failure, no traceback in the server log[/]")
-        return
+        return []
     for what, n in bad.items():
         console.print(f"[bold red]SERVER FAILURE: {escape(what)} x {n}[/]")
     by_error: defaultdict[str, list[str]] = defaultdict(list)
@@ -435,6 +467,7 @@ def report_server_errors(phases: list[Recorder], server_log: str) -> None:
         richest = max(same, key=lambda t: t.count("/jiaoxun/"))
         title = f"{len(same)} x in the server log, frames of jiaoxun"
         console.print(Panel(escape(condensed(richest)), title=title, border_style="red"))
+    return [f"{what} x {n}" for what, n in bad.items()] + list(by_error)
 
 
 def condensed(traceback: str) -> str:
@@ -454,21 +487,27 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--logs", type=Path, help="folder to keep the servers' logs in")
-    args = parser.parse_args()
-    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
-    for backend in backends:
-        console.rule(backend)
-        try:
-            phases, server_log = bench_backend(backend, clients=args.clients, seconds=args.seconds)
-        except (OperationalError, RuntimeError) as exc:
-            console.print(f"[bold red]{backend} skipped:[/] {escape(str(exc))}")
-            continue
-        if args.logs:
-            args.logs.mkdir(parents=True, exist_ok=True)
-            (args.logs / f"server-{backend}.log").write_text(server_log, encoding="utf-8")
-        console.print(report_table(backend, phases, clients=args.clients))
-        report_cycles(phases[2])
-        report_server_errors(phases, server_log)
+    args = parse_args(parser, smoke={"clients": 8, "seconds": 2.0})
+    problems: list[str] = []
+    with cache_folder() as cache:
+        for backend in backends_for(args.backend, smoke=args.smoke, console=console):
+            console.rule(backend)
+            try:
+                phases, server_log = bench_backend(
+                    backend, clients=args.clients, seconds=args.seconds, cache_dir=cache
+                )
+            except (OperationalError, RuntimeError) as exc:
+                if args.smoke:
+                    raise
+                console.print(f"[bold red]{backend} skipped:[/] {escape(str(exc))}")
+                continue
+            if args.logs:
+                args.logs.mkdir(parents=True, exist_ok=True)
+                (args.logs / f"server-{backend}.log").write_text(server_log, encoding="utf-8")
+            console.print(report_table(backend, phases, clients=args.clients))
+            report_cycles(phases[2])
+            problems += [f"{backend}: {p}" for p in report_server_errors(phases, server_log)]
+    fail_on(problems, smoke=args.smoke, console=console)
 
 
 if __name__ == "__main__":

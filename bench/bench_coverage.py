@@ -28,7 +28,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from harness import demo_network, parse_args, scratch_folder
+from harness import cache_folder, demo_network, parse_args, scratch_folder
 from jiaoxun.city.generate import layout_city
 from jiaoxun.data import DEMO_PBF
 from jiaoxun.geo.places import places_from_pbf
@@ -89,9 +89,9 @@ def main() -> None:
     parser.add_argument("--spacing", type=float, default=400.0, help="candidate spacing, metres")
     parser.add_argument("--png", type=Path, help=f"where to write the map (default: {KEPT_PNG})")
     args = parse_args(parser, smoke={"spacing": 1500.0})
-    with scratch_folder("bench-coverage") as folder:
+    with scratch_folder("bench-coverage") as folder, cache_folder() as cache:
         png = args.png or (folder / "coverage.png" if args.smoke else KEPT_PNG)
-        measure(args.spacing, png, cache=folder)
+        measure(args.spacing, png, cache=cache)
 
 
 def measure(spacing_m: float, png: Path, *, cache: Path) -> None:

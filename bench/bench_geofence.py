@@ -30,7 +30,7 @@ import shapely
 from rich.console import Console
 from rich.table import Table
 
-from harness import demo_network, parse_args, scratch_folder
+from harness import cache_folder, demo_network, parse_args
 from jiaoxun.city.generate import CityLayout, layout_city
 from jiaoxun.data import DEMO_PBF
 from jiaoxun.geo.network import Floats, Ints, RoadNetwork
@@ -299,7 +299,7 @@ def main() -> None:
     parser.add_argument("--routes", type=int, default=40)
     args = parse_args(parser, smoke={"routes": 4})
     started = time.perf_counter()
-    with scratch_folder("bench-geofence") as cache:
+    with cache_folder() as cache:
         net = demo_network(cache)
     tt = TravelTimes(net)
     city = demo_city(layout_city(tt, places_from_pbf(DEMO_PBF)))

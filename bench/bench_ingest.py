@@ -18,8 +18,11 @@ at a mandatory patrol point long enough to check in, then drives off. Per backen
    included.
 
     .venv/bin/python bench/bench_ingest.py [--backend both] [--positions 72000] [--devices 300]
+        [--smoke]
 
-The script exits 0.
+The script exits 0. `--smoke` drives 30 devices for 20 s, floods for 2 s from 10 clients and
+measures latency for 3 s with 10 devices, on PostgreSQL too when one answers; it exits 1 when a
+backend fails or the server answers a 5xx, fails a transport or logs an error.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from websockets.asyncio.client import connect
 
-from bench_api import free_port, fresh_database, running_server
+from bench_api import backends_for, free_port, fresh_database, running_server
+from harness import cache_folder, fail_on, parse_args
 from jiaoxun.city.context import CityContext, load_city_context
 from jiaoxun.city.models import PatrolPoint, Zone
 from jiaoxun.db import make_engine, migrate, transaction
@@ -74,14 +78,26 @@ SPEED_MPS = (8.0, 12.0)
 GPS_NOISE_M = 3.0
 PARKED_SHARE, BORDER_SHARE = 0.1, 0.3
 BORDER_START_M = 300.0  # a "border" car starts on a road this close to a zone border
-HTTP_CLIENTS, HTTP_SECONDS = 50, 10.0
-LATENCY_DEVICES, LATENCY_SECONDS = 50, 15
 EVENT_WAIT_S = 5.0  # how long to wait for the last events before counting them lost
 WAIT_S = inspect.signature(Ingestor.run_forever).parameters["wait_s"].default
 
 Seconds = defaultdict[str, float]
 
 console = Console(width=max(Console().width, 130))
+
+
+@dataclass(frozen=True)
+class HttpLoad:
+    """The HTTP legs: the flood's clients and seconds, the latency run's devices and seconds."""
+
+    clients: int = 50
+    flood_s: float = 10.0
+    latency_devices: int = 50
+    latency_s: int = 15
+
+
+FULL_LOAD = HttpLoad()
+SMOKE_LOAD = HttpLoad(clients=10, flood_s=2.0, latency_devices=10, latency_s=3)
 
 
 # the fleet and its tracks
@@ -368,8 +384,8 @@ def steps_timed(ingestor: Ingestor, engine: Engine, result: IngestRun) -> Iterat
         stack.enter_context(patch.object(service, "run", timed(clock, "pipeline", pipeline.run)))
         snap = timed(clock, "snap", pipeline.snap_fixes)
         stack.enter_context(patch.object(pipeline, "snap_fixes", snap))
-        zones = timed(clock, "zone lookup", CityContext.zones_at_many)
-        stack.enter_context(patch.object(CityContext, "zones_at_many", zones))
+        zones = timed(clock, "zone lookup", ingestor.fences.zones_at)
+        stack.enter_context(patch.object(ingestor.fences, "zones_at", zones))
         for name in ("_geofence", "_persist", "_persist_events", "_publish", "_announce"):
             step = timed(clock, name, getattr(ingestor, name))
             stack.enter_context(patch.object(ingestor, name, step))
@@ -466,6 +482,7 @@ def insert_floor(url: str, batches: list[list[dict[str, Any]]]) -> tuple[float, 
 
 @dataclass
 class Flood:
+    clients: int
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
@@ -482,11 +499,14 @@ async def log_in(client: httpx.AsyncClient, password: str) -> str:
     return token
 
 
-async def flood(base_url: str, fleet: Fleet, *, base_at: datetime, last_second: int) -> Flood:
-    """OsmAnd GETs from `HTTP_CLIENTS` clients, each sending its devices' tracks in order,
-    for `HTTP_SECONDS`."""
-    result = Flood(next_second=dict.fromkeys(range(len(fleet.device_ids)), 0))
-    deadline = time.perf_counter() + HTTP_SECONDS
+async def flood(
+    base_url: str, fleet: Fleet, load: HttpLoad, *, base_at: datetime, last_second: int
+) -> Flood:
+    """OsmAnd GETs from `load.clients` clients, each sending its devices' tracks in order,
+    for `load.flood_s`."""
+    clients = load.clients
+    result = Flood(clients, next_second=dict.fromkeys(range(len(fleet.device_ids)), 0))
+    deadline = time.perf_counter() + load.flood_s
 
     async def client_loop(devices: range) -> None:
         async with httpx.AsyncClient(base_url=base_url, timeout=60.0) as client:
@@ -509,7 +529,7 @@ async def flood(base_url: str, fleet: Fleet, *, base_at: datetime, last_second: 
 
     begin = time.perf_counter()
     n = len(fleet.device_ids)
-    await asyncio.gather(*(client_loop(range(c, n, HTTP_CLIENTS)) for c in range(HTTP_CLIENTS)))
+    await asyncio.gather(*(client_loop(range(c, n, clients)) for c in range(clients)))
     result.seconds = time.perf_counter() - begin
     return result
 
@@ -534,8 +554,11 @@ async def drained(client: httpx.AsyncClient, token: str, sent_ok: int, flood: Fl
 @dataclass
 class Latency:
     """Wall-clock times (the server's clock is the same) of each fix by (device, lon, lat):
-    sent, its event built on the server (the event's `at`), its event received."""
+    sent, its event built on the server (the event's `at`), its event received; `devices`
+    send a fix a second each for `seconds`."""
 
+    devices: int
+    seconds: int
     sent: dict[tuple[str, float, float], float] = field(default_factory=dict)
     built: dict[tuple[str, float, float], float] = field(default_factory=dict)
     received: dict[tuple[str, float, float], float] = field(default_factory=dict)
@@ -565,14 +588,14 @@ async def read_events(ws: Any, result: Latency) -> None:
 async def steady_fixes(
     base_url: str, fleet: Fleet, result: Latency, *, base_at: datetime, next_second: dict[int, int]
 ) -> None:
-    """`LATENCY_DEVICES` devices, one fix a second each, evenly spread over the second."""
-    limits = httpx.Limits(max_connections=LATENCY_DEVICES)
+    """`result.devices` devices, one fix a second each, evenly spread over the second."""
+    limits = httpx.Limits(max_connections=result.devices)
     async with httpx.AsyncClient(base_url=base_url, timeout=30.0, limits=limits) as client:
         start = time.time() + 0.5
 
         async def device_loop(d: int) -> None:
-            for j in range(LATENCY_SECONDS):
-                await asyncio.sleep(max(0.0, start + j + d / LATENCY_DEVICES - time.time()))
+            for j in range(result.seconds):
+                await asyncio.sleep(max(0.0, start + j + d / result.devices - time.time()))
                 second = next_second[d] + j
                 query = fleet.osmand_query(d, second, base_at + timedelta(seconds=second))
                 key = (query["id"], float(query["lon"]), float(query["lat"]))
@@ -581,13 +604,19 @@ async def steady_fixes(
                 result.http_ms.append((time.time() - result.sent[key]) * 1000)
                 result.statuses[str(reply.status_code)] += 1
 
-        await asyncio.gather(*(device_loop(d) for d in range(LATENCY_DEVICES)))
+        await asyncio.gather(*(device_loop(d) for d in range(result.devices)))
 
 
 async def measure_latency(
-    base_url: str, token: str, fleet: Fleet, *, base_at: datetime, next_second: dict[int, int]
+    base_url: str,
+    token: str,
+    fleet: Fleet,
+    load: HttpLoad,
+    *,
+    base_at: datetime,
+    next_second: dict[int, int],
 ) -> Latency:
-    result = Latency()
+    result = Latency(load.latency_devices, load.latency_s)
     ws_url = base_url.replace("http://", "ws://") + f"/api/events?token={token}"
     async with connect(ws_url, max_queue=None) as ws:
         reader = asyncio.create_task(read_events(ws, result))
@@ -599,17 +628,19 @@ async def measure_latency(
     return result
 
 
-async def over_http(base_url: str, password: str, fleet: Fleet) -> tuple[Flood, Latency]:
+async def over_http(
+    base_url: str, password: str, fleet: Fleet, load: HttpLoad
+) -> tuple[Flood, Latency]:
     """The flood, the wait until the server caught up, then the latency run."""
     base_at = datetime.now(UTC) - timedelta(seconds=fleet.seconds + 60)
     async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as client:
         token = await log_in(client, password)
         result = await flood(
-            base_url, fleet, base_at=base_at, last_second=fleet.seconds - LATENCY_SECONDS
+            base_url, fleet, load, base_at=base_at, last_second=fleet.seconds - load.latency_s
         )
         await drained(client, token, result.statuses["200"], result)
         latency = await measure_latency(
-            base_url, token, fleet, base_at=base_at, next_second=result.next_second
+            base_url, token, fleet, load, base_at=base_at, next_second=result.next_second
         )
         headers = {"Authorization": f"Bearer {token}"}
         stats = (await client.get("/api/tracking/stats", headers=headers)).json()
@@ -631,7 +662,9 @@ class BackendRun:
     server_errors: list[str] = field(default_factory=list)
 
 
-def bench_backend(backend: str, *, devices: int, seconds: int) -> BackendRun:
+def bench_backend(
+    backend: str, *, devices: int, seconds: int, load: HttpLoad, cache_dir: Path
+) -> BackendRun:
     with tempfile.TemporaryDirectory(prefix=f"bench-ingest-{backend}-") as tmp:
         folder = Path(tmp)
         (folder / "floor").mkdir()
@@ -639,7 +672,7 @@ def bench_backend(backend: str, *, devices: int, seconds: int) -> BackendRun:
             fresh_database(backend, folder) as url,
             fresh_database(backend, folder / "floor") as floor_url,
         ):
-            settings = Settings(database_url=url, data_dir=folder)
+            settings = Settings(database_url=url, data_dir=folder, cache_dir=cache_dir)
             begin = time.perf_counter()
             engine, users = prepare(settings)
             prepare_s = time.perf_counter() - begin
@@ -662,7 +695,7 @@ def bench_backend(backend: str, *, devices: int, seconds: int) -> BackendRun:
             try:
                 with running_server(settings, port=free_port(), log=log) as base_url:
                     password = users["dispatcher"][1]
-                    run.flood, run.latency = asyncio.run(over_http(base_url, password, fleet))
+                    run.flood, run.latency = asyncio.run(over_http(base_url, password, fleet, load))
             finally:
                 run.server_errors = server_errors(log.read_text(encoding="utf-8", errors="replace"))
     return run
@@ -801,7 +834,7 @@ def http_table(run: BackendRun) -> Table:
         answers = ", ".join(f"{k}: {n}" for k, n in sorted(flood.statuses.items()))
         count = sum(flood.statuses.values())
         table.add_row(
-            f"OsmAnd GET, {HTTP_CLIENTS} clients flat out",
+            f"OsmAnd GET, {flood.clients} clients flat out",
             f"{count:,}",
             f"{count / flood.seconds:,.0f}",
             f"{pct(flood.latencies_ms, 50):.1f}",
@@ -812,7 +845,7 @@ def http_table(run: BackendRun) -> Table:
     if latency is not None:
         answers = ", ".join(f"{k}: {n}" for k, n in sorted(latency.statuses.items()))
         for name, values, shown in (
-            (f"OsmAnd GET, {LATENCY_DEVICES} fixes a second", latency.http_ms, answers),
+            (f"OsmAnd GET, {latency.devices} fixes a second", latency.http_ms, answers),
             ("fix sent to its event on the WebSocket", latency.between_ms("sent", "received"), ""),
             ("  of which: sent to event built on server", latency.between_ms("sent", "built"), ""),
             ("  of which: event built to received", latency.between_ms("built", "received"), ""),
@@ -820,7 +853,7 @@ def http_table(run: BackendRun) -> Table:
             table.add_row(
                 name,
                 f"{len(values):,}",
-                f"{len(values) / LATENCY_SECONDS:.0f}",
+                f"{len(values) / latency.seconds:.0f}",
                 f"{pct(values, 50):.1f}",
                 f"{pct(values, 99):.1f}",
                 f"{max(values, default=math.nan):.1f}",
@@ -904,27 +937,42 @@ def report(run: BackendRun) -> None:
         console.print(note)
 
 
+def failures(run: BackendRun) -> list[str]:
+    """What fails a smoke run: the server's errors, its 5xx answers and transport failures."""
+    statuses = Counter[str]()
+    for counted in (run.flood, run.latency):
+        statuses += counted.statuses if counted is not None else Counter()
+    bad = [f"{s} x {n}" for s, n in statuses.items() if s.startswith("5") or not s.isdigit()]
+    return [f"{run.backend}: {problem}" for problem in [*bad, *run.server_errors]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--positions", type=int, default=72_000)
     parser.add_argument("--devices", type=int, default=300)
-    args = parser.parse_args()
-    seconds = max(LATENCY_SECONDS + 5, args.positions // args.devices)
-    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    args = parse_args(parser, smoke={"positions": 600, "devices": 30})
+    load = SMOKE_LOAD if args.smoke else FULL_LOAD
+    seconds = max(load.latency_s + 5, args.positions // args.devices)
     runs = []
-    for backend in backends:
-        console.rule(backend)
-        try:
-            run = bench_backend(backend, devices=args.devices, seconds=seconds)
-        except (OperationalError, RuntimeError) as exc:
-            console.print(f"[bold red]{backend} skipped:[/] {escape(str(exc))}")
-            continue
-        report(run)
-        runs.append(run)
+    with cache_folder() as cache:
+        for backend in backends_for(args.backend, smoke=args.smoke, console=console):
+            console.rule(backend)
+            try:
+                run = bench_backend(
+                    backend, devices=args.devices, seconds=seconds, load=load, cache_dir=cache
+                )
+            except (OperationalError, RuntimeError) as exc:
+                if args.smoke:
+                    raise
+                console.print(f"[bold red]{backend} skipped:[/] {escape(str(exc))}")
+                continue
+            report(run)
+            runs.append(run)
     if runs:
         console.rule("summary")
         console.print(summary_table(runs))
+    fail_on([p for run in runs for p in failures(run)], smoke=args.smoke, console=console)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ Figures per phase: fixes sent and applied per second, main-thread time per secon
 (all tasks: receiving, parsing, applying, layout, painting), the script part, and the cost of one
 batch. The ratio is the baseline's main-thread time over the page's.
 
-    .venv/bin/python bench/bench_page.py [--units 300] [--seconds 20]
+    .venv/bin/python bench/bench_page.py [--units 300] [--seconds 20] [--warm-up 3] [--smoke]
+
+`--smoke` drives 20 units for 2 s a phase after 1 s of warm-up; it exits 1 when the page or the
+server reports an error. Otherwise the script exits 0.
 """
 
 from __future__ import annotations
@@ -38,12 +41,12 @@ from browser import chromium, open_tab  # offline Debian Chromium, shared with t
 from playwright.sync_api import CDPSession, Page
 
 from bench_api import free_port, running_server
-from bench_ingest import Fleet, make_fleet, register_fleet
+from bench_ingest import Fleet, make_fleet, register_fleet, server_errors
+from harness import cache_folder, fail_on, parse_args
 from jiaoxun.city.context import load_city_context
 from jiaoxun.settings import Settings
 from jiaoxun.web.server import prepare
 
-WARM_UP_S = 3
 CLIENTS = 16
 console = Console(width=max(Console().width, 130))
 
@@ -128,19 +131,20 @@ class Run:
     base_url: str
     fleet: Fleet
     base_at: datetime
+    warm_up_s: int
 
 
 def measure(run: Run, phase: Phase, *, first: int, seconds: int) -> None:
     """Warm up, then send `seconds` of fixes and read the browser's metrics around them."""
     page, cdp = run.page, run.cdp
     send = {"base_url": run.base_url, "fleet": run.fleet, "base_at": run.base_at}
-    send_fixes(**send, first=first, seconds=WARM_UP_S, phase=Phase("warm-up"))
+    send_fixes(**send, first=first, seconds=run.warm_up_s, phase=Phase("warm-up"))
     time.sleep(1.0)
     applied_before = applied(page, phase.name)
     before, begin = metrics(cdp), time.perf_counter()
     if phase.name == "jiaoxun":
         page.evaluate("jx.units.stats.applyMs = []")
-    send_fixes(**send, first=first + WARM_UP_S, seconds=seconds, phase=phase)
+    send_fixes(**send, first=first + run.warm_up_s, seconds=seconds, phase=phase)
     time.sleep(1.0)  # the last second's events arrive
     after = metrics(cdp)
     phase.seconds = time.perf_counter() - begin
@@ -206,11 +210,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=300)
     parser.add_argument("--seconds", type=int, default=20)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp:
-        settings = Settings(database_url=f"sqlite:///{tmp}/jiaoxun.db", data_dir=Path(tmp))
+    parser.add_argument("--warm-up", type=int, default=3, help="seconds before each phase")
+    args = parse_args(parser, smoke={"units": 20, "seconds": 2, "warm_up": 1})
+    with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp, cache_folder() as cache:
+        folder = Path(tmp)
+        settings = Settings(
+            database_url=f"sqlite:///{folder / 'jiaoxun.db'}", data_dir=folder, cache_dir=cache
+        )
         engine, users = prepare(settings)
-        total_s = 2 * (WARM_UP_S + args.seconds) + 5
+        total_s = 2 * (args.warm_up + args.seconds) + 5
         with Session(engine) as session:
             fleet = make_fleet(
                 session, load_city_context(session, settings), devices=args.units, seconds=total_s
@@ -218,8 +226,9 @@ def main() -> None:
         register_fleet(engine, fleet.device_ids)
         engine.dispose()
         password = users["dispatcher"][1]
+        log = folder / "server.log"
         with (
-            running_server(settings, port=free_port(), log=Path(tmp) / "server.log") as base_url,
+            running_server(settings, port=free_port(), log=log) as base_url,
             chromium() as browser,
         ):
             tab = open_tab(browser, base_url, viewport={"width": 1440, "height": 900})
@@ -232,16 +241,19 @@ def main() -> None:
             cdp.send("Performance.enable")
             ours, base = Phase("jiaoxun"), Phase("baseline")
             console.print(
-                f"{args.units} units; {args.seconds} s per phase after {WARM_UP_S} s of warm-up"
+                f"{args.units} units; {args.seconds} s per phase after {args.warm_up} s of warm-up"
             )
-            run = Run(page, cdp, base_url, fleet, datetime.now(UTC))
+            run = Run(page, cdp, base_url, fleet, datetime.now(UTC), args.warm_up)
             measure(run, ours, first=0, seconds=args.seconds)
             token = page.evaluate("sessionStorage.getItem('jx.token')")
             page.evaluate(BASELINE, [token])
-            measure(run, base, first=WARM_UP_S + args.seconds, seconds=args.seconds)
+            measure(run, base, first=args.warm_up + args.seconds, seconds=args.seconds)
             if tab.errors:
                 console.print(f"[red]page errors: {tab.errors}[/red]")
             report([ours, base], args.units)
+        problems = [f"page: {e}" for e in tab.errors]
+        problems += [f"server log: {e}" for e in server_errors(log.read_text(errors="replace"))]
+    fail_on(problems, smoke=args.smoke, console=console)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from harness import network_of, parse_args, scratch_folder
+from harness import cache_folder, network_of, parse_args
 from jiaoxun.data import DEMO_PBF
 from jiaoxun.geo.snap import Snaps
 from jiaoxun.geo.table import node_table
@@ -154,7 +154,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=1000, help="incidents per case")
     args = parse_args(parser, smoke={"reps": 10})
     started = time.perf_counter()
-    with scratch_folder("bench-recommend") as cache:
+    with cache_folder() as cache:
         network = network_of(args.pbf, cache)
     tt = TravelTimes(network)
     begin = time.perf_counter()

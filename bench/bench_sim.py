@@ -17,9 +17,10 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from harness import demo_network, parse_args, scratch_folder
+from harness import cache_folder, demo_network, parse_args
 from jiaoxun.city.generate import layout_city
 from jiaoxun.data import DEMO_PBF
+from jiaoxun.geo.osm import cache_path_for
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.table import cached_table
 from jiaoxun.geo.travel import TravelTimes
@@ -37,10 +38,11 @@ def main() -> None:
     args = parse_args(parser, smoke={"days": 7})
     console = Console(width=120)
     target_s = TARGET_S_PER_YEAR * args.days / 365
-    with scratch_folder("bench-sim") as cache:
+    with cache_folder() as cache:
         searches = TravelTimes(demo_network(cache))
         layout = layout_city(searches, places_from_pbf(DEMO_PBF))
-        tabled = TravelTimes(searches.network, table=cached_table(searches, cache / "t"))
+        table_of = cached_table(searches, cache_path_for(DEMO_PBF, cache))  # the server's name
+        tabled = TravelTimes(searches.network, table=table_of)
         table = Table(title=f"one run of {args.days:g} days of 'after'")
         for column in ("travel times", "incidents", "seconds", "p50 s", "within 3 min", "target"):
             table.add_column(column)

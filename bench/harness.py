@@ -6,12 +6,15 @@ raises or its server fails, while a MISS (a target not met) is still only report
 runs them all.
 
 Caches of the demo network and its node table go to a temporary folder, never next to the
-extract in the package: a benchmark writes nothing outside its temporary folders.
+extract in the package: a benchmark writes nothing outside its temporary folders. `bench/smoke`
+names one such folder in `JIAOXUN_BENCH_CACHE` for all of its benchmarks, so that the demo city's
+table is built once, not once a benchmark.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +27,8 @@ from rich.markup import escape
 from jiaoxun.data import DEMO_PBF
 from jiaoxun.geo.network import RoadNetwork
 from jiaoxun.geo.osm import network_from_pbf
+
+SHARED_CACHE = "JIAOXUN_BENCH_CACHE"
 
 
 def parse_args(parser: argparse.ArgumentParser, *, smoke: dict[str, Any]) -> argparse.Namespace:
@@ -47,6 +52,18 @@ def scratch_folder(what: str) -> Iterator[Path]:
     """A temporary folder, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix=f"jiaoxun-{what}-") as folder:
         yield Path(folder)
+
+
+@contextmanager
+def cache_folder() -> Iterator[Path]:
+    """Where the network caches go: the folder named by `JIAOXUN_BENCH_CACHE`, else a
+    temporary folder of this benchmark's own."""
+    shared = os.environ.get(SHARED_CACHE)
+    if shared:
+        yield Path(shared)
+        return
+    with scratch_folder("bench-cache") as folder:
+        yield folder
 
 
 def network_of(pbf: Path, cache_dir: Path) -> RoadNetwork:
