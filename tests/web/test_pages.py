@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import httpx2 as httpx
 import pytest
 from browser import Tab, chromium, open_tab
 from live import Server, start_server
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from jiaoxun.db import make_engine, transaction
 from jiaoxun.users.roles import Role
@@ -33,6 +33,7 @@ class Site:
     passwords: dict[str, str]
     tokens: dict[str, str]
     shots: Path
+    last_fix: dict[str, int] = field(default_factory=dict)  # device: its last fix's time
 
     @property
     def url(self) -> str:
@@ -51,10 +52,20 @@ class Site:
         return reply.json()
 
     def fix(self, device: str, lon: float, lat: float, at: float | None = None) -> None:
-        """A position through the no-token OsmAnd endpoint, as Traccar Client sends it."""
-        params = {"id": device, "lon": lon, "lat": lat, "timestamp": int(at or time.time())}
+        """A position through the no-token OsmAnd endpoint, as Traccar Client sends it, once
+        stored. Its time is a whole second after the device's last one: a phone's second fix
+        in the same second is a duplicate, which the server drops."""
+        stamp = max(int(at or time.time()), self.last_fix.get(device, 0) + 1)
+        self.last_fix[device] = stamp
+        before = self.call("GET", "/api/tracking/stats")
+        params = {"id": device, "lon": lon, "lat": lat, "timestamp": stamp}
         reply = httpx.get(f"{self.url}/api/osmand", params=params)
         assert reply.text == "OK", reply.text
+        deadline = time.monotonic() + 10
+        while (stats := self.call("GET", "/api/tracking/stats"))["accepted"] == before["accepted"]:
+            assert stats["rejected"] == before["rejected"], stats
+            assert time.monotonic() < deadline, "the fix was neither stored nor refused"
+            time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
@@ -110,11 +121,15 @@ def browser() -> Iterator[Browser]:
 def _logged_in(browser: Browser, site: Site, path: str, user: str, **options: object) -> Tab:
     options = {"viewport": {"width": 1440, "height": 900}, **options}
     tab = open_tab(browser, f"{site.url}{path}", **options)
+    _log_in(tab, site, user)
+    return tab
+
+
+def _log_in(tab: Tab, site: Site, user: str) -> None:
     tab.page.fill("#login [name=username]", user)
     tab.page.fill("#login [name=password]", site.passwords[user])
     tab.page.click("#login button[type=submit]")
     tab.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-    return tab
 
 
 def _phone(browser: Browser, site: Site, user: str, lon: float, lat: float) -> Tab:
@@ -241,9 +256,12 @@ def test_a_call_from_map_click_to_closed_incident(browser: Browser, site: Site) 
     expect(page.locator(".orders tr[data-state='en_route']")).to_have_count(1)
 
     # the car's terminal reports through OsmAnd; the command page moves the unit
+    # (the last three seconds: the phone's fix below must be newer, as it is on the street)
     now = time.time()
     for step in (1, 2, 3):
-        site.fix(car, home[0] + 0.002 + 0.0005 * step, home[1] + 0.0005 + 0.0001 * step, now + step)
+        site.fix(
+            car, home[0] + 0.002 + 0.0005 * step, home[1] + 0.0005 + 0.0001 * step, now - 3 + step
+        )
     _wait_marker_at(page, unit["id"], home[0] + 0.0035, home[1] + 0.0008)
 
     # the phone reports its own position when the officer allows it
@@ -284,6 +302,27 @@ def test_a_call_from_map_click_to_closed_incident(browser: Browser, site: Site) 
     _clean(phone)
     desk.close()
     phone.close()
+
+
+def test_a_car_that_moves_while_the_page_loads_is_drawn_where_it_went(
+    browser: Browser, site: Site
+) -> None:
+    """The page subscribes to the stream before it reads the fleet: a fix stored between the
+    two reaches the map (a page that read first and subscribed after lost it for good)."""
+    unit = next(u for u in site.call("GET", "/api/units") if u["call_sign"] == "JX03-1")
+    moved = (unit["lon"] + 0.001, unit["lat"] + 0.0005)
+    tab = open_tab(browser, f"{site.url}/", viewport={"width": 1440, "height": 900})
+
+    def fleet_then_move(route: Route) -> None:
+        reply = route.fetch()  # the fleet as the server holds it now
+        site.fix(f"car-{unit['call_sign']}", *moved)  # then the car moves
+        route.fulfill(response=reply)
+
+    tab.page.route("**/api/units", fleet_then_move, times=1)
+    _log_in(tab, site, "dispatcher")
+    _wait_marker_at(tab.page, unit["id"], *moved)
+    _clean(tab)
+    tab.close()
 
 
 def test_a_wrong_password_is_named_on_the_login_form(browser: Browser, site: Site) -> None:

@@ -55,8 +55,13 @@ export async function login(username, password) {
 }
 
 /** Listen to `/api/events`, reconnecting after a drop; `onEvent` gets each parsed event.
+ *
+ * `onOpen` loads the page's snapshot (units, incidents…) each time the stream (re)connects:
+ * the server subscribes the socket before the handshake ends, so a change made while the
+ * snapshot loads is on the stream, and one made while the stream was down is in the snapshot.
+ * Events that arrive while `onOpen` runs are held and handed over once it is done.
  * `movesOf`: only this unit's positions (the others' are left on the server). */
-export function listen(onEvent, { onState = () => {}, movesOf = null } = {}) {
+export function listen(onEvent, { onOpen = async () => {}, onState = () => {}, movesOf = null } = {}) {
   let socket = null;
   let closed = false;
   let delay = 500;
@@ -65,12 +70,20 @@ export function listen(onEvent, { onState = () => {}, movesOf = null } = {}) {
     const query = new URLSearchParams({ token: session.token });
     if (movesOf != null) query.set("moves_of", movesOf);
     const url = `${scheme}://${location.host}/api/events?${query}`;
+    const held = [];
+    let deliver = (event) => held.push(event);
     socket = new WebSocket(url);
-    socket.onopen = () => {
+    socket.onopen = async () => {
       delay = 500;
       onState(true);
+      try {
+        await onOpen();
+      } finally {
+        for (const event of held) onEvent(event);
+        deliver = onEvent;
+      }
     };
-    socket.onmessage = (message) => onEvent(JSON.parse(message.data));
+    socket.onmessage = (message) => deliver(JSON.parse(message.data));
     socket.onclose = () => {
       onState(false);
       if (!closed && session.token) setTimeout(open, (delay = Math.min(delay * 2, 10000)));

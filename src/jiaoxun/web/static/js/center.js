@@ -38,33 +38,35 @@ async function start() {
   $("#desk").hidden = false;
   $("#logout").hidden = false;
   $("#who").textContent = `${session.user.username} (${session.user.role})`;
-  const [city, units, categories, tiers, open] = await Promise.all([
-    api("GET", "/api/city/map"),
-    api("GET", "/api/units"),
-    api("GET", "/api/categories"),
-    api("GET", "/api/tiers"),
-    api("GET", `/api/incidents?${OPEN_STATES.map((s) => `status=${s}`).join("&")}`),
-  ]);
+  const [city, categories, tiers] = await Promise.all([api("GET", "/api/city/map"), api("GET", "/api/categories"), api("GET", "/api/tiers")]);
   desk.city = cityMap($("#map"), city);
   desk.units = new UnitLayer(desk.city.map);
-  for (const unit of units) desk.units.set(unit);
   desk.categories = categories;
   desk.bounds = tiers.map((tier) => tier.bound_min * 60).sort((a, b) => a - b).join(",");
   L.control.layers(null, { ...desk.city.overlays, [t("layer.units")]: desk.units.group }, { collapsed: true }).addTo(desk.city.map);
   desk.routes = L.featureGroup().addTo(desk.city.map);
-  for (const incident of open) putIncident(incident);
   setUpTabs();
   setUpIntake();
   setUpPatrol();
-  renderQueue();
-  renderUnits();
   const onState = (up) => {
     const live = $("#live");
     live.className = `live ${up ? "on" : "off"}`;
     live.dataset.i18n = up ? "live.on" : "live.off";
     live.textContent = t(live.dataset.i18n);
   };
-  desk.stopListening = listen(onEvent, { onState });
+  desk.stopListening = listen(onEvent, { onOpen: loadLive, onState });
+}
+
+/** The fleet and the open incidents as they are now; on every (re)connect of the stream. */
+async function loadLive() {
+  const [units, open] = await Promise.all([api("GET", "/api/units"), api("GET", `/api/incidents?${OPEN_STATES.map((s) => `status=${s}`).join("&")}`)]);
+  for (const unit of units) desk.units.set(unit);
+  const stillOpen = new Set(open.map((incident) => incident.id));
+  for (const id of desk.incidents.keys()) if (!stillOpen.has(id)) refreshIncident(id); // ended while the stream was down
+  for (const incident of open) putIncident(incident);
+  renderQueue();
+  renderUnits();
+  if (desk.selected) loadIncident(desk.selected);
   document.body.dataset.ready = "1";
 }
 

@@ -130,7 +130,8 @@ export class UnitLayer {
     const started = performance.now();
     for (const [id, fix] of this.pending) {
       const unit = this.units.get(id);
-      if (!unit) continue;
+      // a fix older than the one the unit holds came before the snapshot that set it
+      if (!unit || (unit.fix_at && Date.parse(fix.at) < Date.parse(unit.fix_at))) continue;
       unit.lon = fix.lon;
       unit.lat = fix.lat;
       unit.fix_at = fix.at;

@@ -30,9 +30,12 @@ async function start() {
   for (const button of $$("[data-next]")) button.addEventListener("click", () => advance(button.dataset.next));
   $("#share").addEventListener("change", (event) => share(event.target.checked));
   setUpForms();
-  await reload();
-  listen(onEvent, { movesOf: duty.me.unit?.id ?? null });
-  document.body.dataset.ready = "1";
+  duty.me = await api("GET", "/api/me"); // which unit's moves to follow
+  const onOpen = async () => {
+    await reload(); // my unit and orders as they are now, on every (re)connect
+    document.body.dataset.ready = "1";
+  };
+  listen(onEvent, { onOpen, movesOf: duty.me.unit?.id ?? null });
 }
 
 async function reload() {
