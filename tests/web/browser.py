@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-CHROMIUM = Path(os.environ.get("JIAOXUN_CHROMIUM", "/usr/bin/chromium"))
+# Debian's chromium on the PATH, or the one JIAOXUN_CHROMIUM names
+CHROMIUM = os.environ.get("JIAOXUN_CHROMIUM") or shutil.which("chromium") or "chromium"
 # a closed network: no Google services, no component updates, no QUIC probes
 FLAGS = [
     "--no-sandbox",
@@ -34,10 +36,10 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 @contextmanager
 def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
+    if not Path(CHROMIUM).is_file():
         raise RuntimeError(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             yield browser
         finally:
