@@ -13,7 +13,7 @@ from jiaoxun.incidents.models import (
 )
 from jiaoxun.tracking.models import CheckInRow, Device, FenceEventRow, TrackPoint
 from jiaoxun.units.models import Officer, Unit
-from jiaoxun.users.models import ApiToken, User
+from jiaoxun.users.models import ApiToken, StreamTicket, User
 
 metadata = Base.metadata
 
@@ -33,6 +33,7 @@ __all__ = [
     "PatrolLine",
     "PatrolPoint",
     "ResponsePlanRow",
+    "StreamTicket",
     "TierRow",
     "TrackPoint",
     "Unit",

@@ -24,6 +24,11 @@ class Device(Base):
     #: the officer who carries it (a phone), when it is personal
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id", ondelete="SET NULL"))
     auth_code: Mapped[str | None] = mapped_column(String(40))  # JT/T 808 authentication
+    #: SHA-256 of the device's secret (OsmAnd, MQTT), issued at registration and shown once
+    secret_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: what a JT/T 808 terminal must register with (0x0100): its plate and terminal id
+    plate: Mapped[str | None] = mapped_column(String(20))
+    terminal_id: Mapped[str | None] = mapped_column(String(30))
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     online: Mapped[bool] = mapped_column(Boolean, default=False)
 
