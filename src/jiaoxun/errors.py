@@ -41,5 +41,14 @@ class NotAuthenticated(JiaoxunError):
     """No valid credentials were given (HTTP 401)."""
 
 
+class TooManyRequests(JiaoxunError):
+    """A limit on how often (wrong logins, a device's fixes) was passed (HTTP 429);
+    `retry_after_s` says when to try again."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class SolverFailed(JiaoxunError):
     """An optimisation solver ended without a usable solution (infeasible, invalid, timed out)."""

@@ -6,6 +6,7 @@ and for invalid requests the field too. User input never causes a 500.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,7 @@ from jiaoxun.errors import (
     NotAuthenticated,
     NotFound,
     SolverFailed,
+    TooManyRequests,
 )
 
 STATUS: dict[type[JiaoxunError], tuple[int, str]] = {
@@ -33,6 +35,7 @@ STATUS: dict[type[JiaoxunError], tuple[int, str]] = {
     NotAllowed: (403, "forbidden"),
     DataSourceError: (503, "data_unavailable"),
     SolverFailed: (503, "solver_failed"),
+    TooManyRequests: (429, "too_many_requests"),
 }
 
 
@@ -58,6 +61,8 @@ def add_error_handlers(app: FastAPI) -> None:
     async def _ours(_request: Request, exc: JiaoxunError) -> JSONResponse:
         status, kind = status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
         return JSONResponse({"error": kind, "message": str(exc)}, status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
