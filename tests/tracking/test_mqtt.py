@@ -14,12 +14,13 @@ PREFIX = "jiaoxun/devices"
 
 
 def test_a_position() -> None:
-    raw = fix_from_message(
+    raw, key = fix_from_message(
         "jiaoxun/devices/car-7/position",
-        b'{"lat": 45.75, "lon": 126.64, "timestamp": 1764417600, "speed_kph": 42.5}',
+        b'{"lat": 45.75, "lon": 126.64, "timestamp": 1764417600, "speed_kph": 42.5, "key": "s3"}',
         prefix=PREFIX,
         now=NOW,
     )
+    assert key == "s3"
     assert (raw.device_id, raw.lat, raw.lon, raw.speed_kph) == ("car-7", 45.75, 126.64, 42.5)
     assert raw.at == datetime(2025, 11, 29, 12, 0, tzinfo=UTC)
     assert raw.source == "mqtt"

@@ -32,7 +32,8 @@ def snapper() -> Snapper:
         (fix(lat=91), "latitude out of range"),
         (fix(lon=float("nan")), "longitude out of range"),
         (fix(lon=0, lat=0), "null island (no GPS fix)"),
-        (fix(s=600), "time in the future"),
+        (fix(s=11), "time in the future"),  # a fix 5 minutes ahead froze a car (issue 11)
+        (fix(s=300), "time in the future"),
         (fix(s=-8 * 86400), "time too old"),
         (fix(speed_kph=400), "speed out of range"),
         (fix(accuracy_m=2000), "accuracy too poor"),
@@ -45,7 +46,8 @@ def test_validate_names_the_reason(raw: RawFix, reason: str) -> None:
 
 
 def test_a_good_fix_passes_validation() -> None:
-    assert validate(fix(s=120, speed_kph=50, accuracy_m=10), now=NOW, limits=LIMITS) is None
+    assert validate(fix(s=-120, speed_kph=50, accuracy_m=10), now=NOW, limits=LIMITS) is None
+    assert validate(fix(s=10), now=NOW, limits=LIMITS) is None  # a clock a little ahead
 
 
 def test_duplicates_out_of_order_and_jumps_are_counted(snapper: Snapper) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,13 +107,19 @@ def test_the_phone_registers_once_and_then_reports(center: Center) -> None:
     me = _me(center)
     first = center.call("POST", "/api/me/phone", user="officer")
     assert first.status_code == 201, first.text
-    assert first.json() == {"device_id": "phone-officer"}
+    assert first.json()["device_id"] == "phone-officer"
+    secret = first.json()["secret"]
+    assert len(secret) >= 32  # 192 bits, shown this once
+    assert "org.traccar.client://config?url=" in first.json()["setup_url"]
     again = center.call("POST", "/api/me/phone", user="officer")
     assert again.status_code == 200
-    assert again.json() == {"device_id": "phone-officer"}
+    assert again.json()["device_id"] == "phone-officer"
+    assert "secret" not in again.json()
     assert _me(center)["phone_device_id"] == "phone-officer"
     devices = [
-        d for d in center.call("GET", "/api/devices").json() if d["device_id"] == "phone-officer"
+        d
+        for d in center.call("GET", "/api/devices", user="commander").json()
+        if d["device_id"] == "phone-officer"
     ]
     assert [(d["protocol"], d["unit_id"]) for d in devices] == [("osmand", me["unit"]["id"])]
     log = center.call("GET", "/api/audit", user="commander", params={"entity": "device"}).json()
@@ -121,20 +128,26 @@ def test_the_phone_registers_once_and_then_reports(center: Center) -> None:
 
     token = center.login("dispatcher")
     with center.client.websocket_connect(f"/api/events?token={token}") as ws:
-        fix = center.client.get(
-            "/api/osmand",
-            params={
-                "id": "phone-officer",
-                "lat": "45.7561",
-                "lon": "126.6412",
-                "timestamp": str(int(time.time())),
-            },
-        )
+        # Traccar Client, set up with the secret as its device identifier
+        fields = {"lat": "45.7561", "lon": "126.6412", "timestamp": str(int(time.time()))}
+        fix = center.client.get("/api/osmand", params={"id": secret, **fields})
         assert (fix.status_code, fix.text) == (200, "OK")
         event = ws.receive_json()
     assert (event["kind"], event["data"]["device_id"]) == ("unit", "phone-officer")
     assert event["data"]["unit_id"] == me["unit"]["id"]
     assert (_me(center)["unit"]["lon"], _me(center)["unit"]["lat"]) == (126.6412, 45.7561)
+
+    # the officer's own page sends its positions under his login
+    at = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    own = {"lon": 126.6413, "lat": 45.7562, "at": at, "accuracy_m": 8}
+    sent = center.call("POST", "/api/me/position", user="officer", json=own)
+    assert sent.status_code == 204, sent.text
+    assert _me(center)["unit"]["lon"] == 126.6413
+    stale = center.call("POST", "/api/me/position", user="officer", json={**own, "lon": 126.7})
+    assert stale.status_code == 409  # the same time again, elsewhere: refused, and said so
+    nobody = center.call("POST", "/api/me/position", user="commander", json=own)
+    assert nobody.status_code == 409
+    assert "no phone registered" in nobody.json()["message"]
 
 
 def test_only_a_user_with_a_unit_registers_a_phone(center: Center) -> None:

@@ -34,6 +34,7 @@ class Site:
     tokens: dict[str, str]
     shots: Path
     last_fix: dict[str, int] = field(default_factory=dict)  # device: its last fix's time
+    secrets: dict[str, str] = field(default_factory=dict)  # device: its secret
 
     @property
     def url(self) -> str:
@@ -58,7 +59,8 @@ class Site:
         stamp = max(int(at or time.time()), self.last_fix.get(device, 0) + 1)
         self.last_fix[device] = stamp
         before = self.call("GET", "/api/tracking/stats")
-        params = {"id": device, "lon": lon, "lat": lat, "timestamp": stamp}
+        params = {"id": device, "key": self.secrets[device], "lon": lon, "lat": lat}
+        params["timestamp"] = stamp
         reply = httpx.get(f"{self.url}/api/osmand", params=params)
         assert reply.text == "OK", reply.text
         deadline = time.monotonic() + 10
@@ -105,7 +107,7 @@ def site(
         for unit in site.call("GET", "/api/units"):
             device = f"car-{unit['call_sign']}"
             body = {"device_id": device, "protocol": "osmand", "unit_id": unit["id"]}
-            site.call("POST", "/api/devices", json=body)
+            site.secrets[device] = site.call("POST", "/api/devices", json=body)["secret"]
             site.fix(device, *kiosks[unit["zone"]])
         yield site
     finally:

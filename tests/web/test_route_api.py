@@ -27,6 +27,16 @@ def _travel_times(center: Center) -> TravelTimes:
     return travel_times
 
 
+def _place(center: Center, unit_id: int, lon: float, lat: float, at: datetime) -> None:
+    """Put the unit at (lon, lat) by a position of its own device (one path for positions)."""
+    device = f"route-{unit_id}-{center.kind}"
+    body = {"device_id": device, "protocol": "osmand", "unit_id": unit_id}
+    center.call("POST", "/api/devices", user="commander", json=body)  # 409 once it exists
+    fix = {"device_id": device, "lon": lon, "lat": lat, "at": at.isoformat()}
+    reply = center.call("POST", "/api/positions", user="commander", json={"positions": [fix]})
+    assert reply.json()["accepted"] == 1, reply.text
+
+
 def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     return float(haversine_m(np.array(a[0]), np.array(a[1]), np.array(b[0]), np.array(b[1])))
 
@@ -50,8 +60,7 @@ def patrolling(center: Center, incident: dict[str, Any]) -> dict[str, Any]:
     unit_id = next(
         c["unit_id"] for c in rec["candidates"] if c["status"] in {"available", "at_kiosk"}
     )
-    fix = center.call("POST", f"/api/units/{unit_id}/fix", json={"lon": FIX[0], "lat": FIX[1]})
-    assert fix.status_code == 200, fix.text
+    _place(center, unit_id, *FIX, datetime.now(UTC))
     status = center.call("POST", f"/api/units/{unit_id}/status", json={"status": "available"})
     assert status.status_code == 200, status.text
     return status.json()
@@ -134,14 +143,10 @@ def test_a_unit_far_from_any_road_has_no_route(
     center: Center, incident: dict[str, Any], patrolling: dict[str, Any]
 ) -> None:
     unit_id = patrolling["id"]
-    away = center.call("POST", f"/api/units/{unit_id}/fix", json={"lon": 126.2, "lat": 45.2})
-    assert away.status_code == 200
+    _place(center, unit_id, 126.2, 45.2, datetime.now(UTC) + timedelta(seconds=1))
     try:
         reply = _route(center, incident["id"], unit_id)
         assert reply.status_code == 422
         assert "from the nearest road" in reply.json()["message"]
     finally:
-        back = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
-        center.call(
-            "POST", f"/api/units/{unit_id}/fix", json={"lon": FIX[0], "lat": FIX[1], "at": back}
-        )
+        _place(center, unit_id, *FIX, datetime.now(UTC) + timedelta(seconds=2))

@@ -25,8 +25,11 @@ log = logging.getLogger(__name__)
 _OPTIONAL = ("speed_kph", "course_deg", "altitude_m", "accuracy_m")
 
 
-def fix_from_message(topic: str, payload: bytes, *, prefix: str, now: datetime) -> RawFix:
-    """The fix in one MQTT message; `InvalidInput` names what is wrong with it."""
+def fix_from_message(
+    topic: str, payload: bytes, *, prefix: str, now: datetime
+) -> tuple[RawFix, str | None]:
+    """The fix in one MQTT message and the device secret it carries (``"key"``);
+    `InvalidInput` names what is wrong with it."""
     parts = topic.split("/")
     if (
         topic.count("/") != prefix.count("/") + 2
@@ -52,7 +55,9 @@ def fix_from_message(topic: str, payload: bytes, *, prefix: str, now: datetime) 
             raise InvalidInput(f"{key} on {topic} must be a number, got {value!r}")
         numbers[key] = float(value)
     at = parse_time(body["timestamp"]) if body.get("timestamp") is not None else now
-    return RawFix(device_id=parts[-2], at=at, source="mqtt", **numbers)
+    key = body.get("key")
+    raw = RawFix(device_id=parts[-2], at=at, source="mqtt", **numbers)
+    return raw, key if isinstance(key, str) and key else None
 
 
 async def subscribe(
@@ -84,14 +89,16 @@ def _take(
 ) -> None:
     now = datetime.now(UTC)
     try:
-        raw = fix_from_message(topic, payload, prefix=prefix, now=now)
+        raw, key = fix_from_message(topic, payload, prefix=prefix, now=now)
     except InvalidInput as exc:
         stats["malformed messages"] += 1
         log.warning("%s", exc)
         return
+    # anyone on the broker may publish on any topic: the payload must carry the device's secret
+    if ingestor.identify(raw.device_id, secret=key, protocol="mqtt") is None:
+        ingestor.stats.rejected["unrecognised device"] += 1
+        return
     reason = validate(raw, now=now, limits=ingestor.limits)
-    if raw.device_id not in ingestor.unit_of:
-        reason = "unknown device"
     if reason is not None:
         ingestor.stats.rejected[reason] += 1
         return

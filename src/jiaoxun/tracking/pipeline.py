@@ -66,7 +66,8 @@ class DeviceTrack:
 class Limits:
     """The rules of the pipeline; see each step."""
 
-    future: timedelta = timedelta(minutes=5)  # clocks drift, but not by this much
+    # a receiver's clock is set by the satellites: a fix from the future is forged or broken
+    future: timedelta = timedelta(seconds=10)
     max_age: timedelta = timedelta(days=7)  # older fixes belong to a replay, not to live data
     max_speed_kph: float = 250.0  # faster than any police car: a jump, not a drive
     max_accuracy_m: float = 500.0  # a phone fix worse than this says nothing useful
@@ -77,10 +78,12 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass
 class Outcome:
-    """What became of a batch: the accepted fixes and the counted reasons for the rest."""
+    """What became of a batch: the accepted fixes, the counted reasons for the rest, and each
+    refused fix with its reason (so that a device can be told)."""
 
     accepted: list[Fix] = field(default_factory=list)
     rejected: Counter[str] = field(default_factory=Counter)
+    refused: list[tuple[RawFix, str]] = field(default_factory=list)
 
 
 def validate(raw: RawFix, *, now: datetime, limits: Limits) -> str | None:
@@ -107,11 +110,13 @@ def validate(raw: RawFix, *, now: datetime, limits: Limits) -> str | None:
 
 
 def in_order(track: DeviceTrack, fix: Fix) -> str | None:
-    """Refuse a fix not newer than the device's last one (duplicate or out of order)."""
+    """Refuse a fix not newer than the device's last one: a duplicate (a retry of it), two
+    places at one time, or out of order."""
     if track.last is None:
         return None
     if fix.at == track.last.at:
-        return "duplicate"
+        same = (fix.lon, fix.lat) == (track.last.lon, track.last.lat)
+        return "duplicate" if same else "another place at the same time"
     if fix.at < track.last.at:
         return "out of order"
     return None
@@ -185,6 +190,7 @@ def run(
             reason = in_order(track, fix) or plausible(track, fix, limits=limits)
         if reason is not None:
             outcome.rejected[reason] += 1
+            outcome.refused.append((raw, reason))
             continue
         track.last = fix
         passed.append(fix)

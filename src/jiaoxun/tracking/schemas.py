@@ -14,10 +14,9 @@ from jiaoxun.tracking.compliance import DutyReport, ShiftReport
 DeviceId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[\w.\-:]+$")]
 
 
-class PositionIn(Input):
-    """One position of a JSON batch (bulk import, replays)."""
+class OwnPositionIn(Input):
+    """A position of the officer's own phone, sent by his page (WGS-84)."""
 
-    device_id: DeviceId
     lon: float
     lat: float
     at: datetime
@@ -25,6 +24,12 @@ class PositionIn(Input):
     course_deg: float | None = None
     altitude_m: float | None = None
     accuracy_m: float | None = None
+
+
+class PositionIn(OwnPositionIn):
+    """One position of a JSON batch (bulk import, replays)."""
+
+    device_id: DeviceId
 
 
 class BatchIn(Input):
@@ -42,6 +47,9 @@ class DeviceIn(Input):
     protocol: Annotated[str, StringConstraints(pattern=r"^(osmand|jt808|mqtt)$")]
     unit_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
     officer_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    #: a JT/T 808 terminal registers (0x0100) with these; they must match
+    plate: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    terminal_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{1,30}$")] | None = None
 
 
 class DeviceOut(BaseModel):
@@ -52,8 +60,19 @@ class DeviceOut(BaseModel):
     protocol: str
     unit_id: int | None
     officer_id: int | None
+    plate: str | None
+    terminal_id: str | None
     last_seen_at: datetime | None
     online: bool
+
+
+class DeviceSecretOut(DeviceOut):
+    """A device with the secret it proves itself with, shown this once (OsmAnd, MQTT)."""
+
+    secret: str
+    #: for Traccar Client: the server URL and the device identifier, which is the secret
+    setup_url: str
+    qr_svg: str
 
 
 class TrackPointOut(BaseModel):

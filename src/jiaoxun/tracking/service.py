@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from jiaoxun.city.context import CityContext
 from jiaoxun.city.models import PatrolPoint
 from jiaoxun.events import Event, EventBus
+from jiaoxun.throttle import TokenBuckets
+from jiaoxun.tracking.credentials import secret_sha256
 from jiaoxun.tracking.geofence import FenceEvent, FenceState, ZoneFences
 from jiaoxun.tracking.models import CheckInRow, Device, FenceEventRow, TrackPoint
 from jiaoxun.tracking.patrol import (
@@ -33,10 +35,30 @@ from jiaoxun.tracking.patrol import (
     MandatoryPoint,
     PointFence,
 )
-from jiaoxun.tracking.pipeline import DEFAULT_LIMITS, DeviceTrack, Fix, Limits, RawFix, run
+from jiaoxun.tracking.pipeline import (
+    DEFAULT_LIMITS,
+    DeviceTrack,
+    Fix,
+    Limits,
+    Outcome,
+    RawFix,
+    run,
+)
 from jiaoxun.units.models import Unit
 
 log = logging.getLogger(__name__)
+
+#: a fix waiting for its batch, with the future of a device waiting for the answer
+Queued = tuple[RawFix, "asyncio.Future[str | None] | None"]
+
+
+def _reason(refused: dict[int, str] | str, raw: RawFix) -> str | None:
+    return refused if isinstance(refused, str) else refused.get(id(raw))
+
+
+def _settle(future: asyncio.Future[str | None], reason: str | None) -> None:
+    if not future.done():  # the waiting request may have gone
+        future.set_result(reason)
 
 
 @dataclass
@@ -64,8 +86,12 @@ class Ingestor:
         self.batch_size = batch_size
         self.tracks: dict[str, DeviceTrack] = {}
         self.unit_of: dict[str, int | None] = {}
+        #: (protocol, SHA-256 of a secret) → the device it proves
+        self.owner_of_secret: dict[tuple[str, str], str] = {}
+        #: how often one device may send: a backlog after a tunnel, then one fix a second
+        self.throttle = TokenBuckets(rate_per_s=5.0, burst=120)
         self.stats = Stats()
-        self._queue: asyncio.Queue[RawFix] | None = None
+        self._queue: asyncio.Queue[Queued] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._processing = threading.Lock()
         self.fences = ZoneFences.from_polygons(
@@ -77,9 +103,31 @@ class Ingestor:
         self.reload_points()
 
     def reload_devices(self) -> None:
-        """Read which devices exist and which unit each belongs to."""
+        """Read which devices exist, which unit each belongs to, and their secrets."""
         with self.sessions() as session:
-            self.unit_of = {d.device_id: d.unit_id for d in session.scalars(select(Device))}
+            devices = list(session.scalars(select(Device)))
+        self.unit_of = {d.device_id: d.unit_id for d in devices}
+        self.owner_of_secret = {
+            (d.protocol, d.secret_sha256): d.device_id for d in devices if d.secret_sha256
+        }
+
+    def know_device(self, device: Device) -> None:
+        """Take a device registered or changed in the request under way into the live state."""
+        self.unit_of[device.device_id] = device.unit_id
+        for key in [k for k, owner in self.owner_of_secret.items() if owner == device.device_id]:
+            del self.owner_of_secret[key]
+        if device.secret_sha256:
+            self.owner_of_secret[(device.protocol, device.secret_sha256)] = device.device_id
+
+    def identify(self, device_id: str, *, secret: str | None, protocol: str) -> str | None:
+        """The registered `protocol` device that `secret` proves, or None. Without a separate
+        secret the id itself must be the secret (how Traccar Client is set up: its device
+        identifier field holds the secret). A known id with a wrong secret and an unknown id
+        get the same None."""
+        owner = self.owner_of_secret.get((protocol, secret_sha256(secret or device_id)))
+        if owner is None or (secret is not None and device_id and owner != device_id):
+            return None
+        return owner
 
     def reload_points(self) -> None:
         """Read the mandatory patrol points whose check-ins the tracker watches."""
@@ -99,14 +147,23 @@ class Ingestor:
             self.process(raws, now=datetime.now(UTC))
             return
         for raw in raws:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, raw)
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, (raw, None))
+
+    async def submit_and_wait(self, raw: RawFix) -> str | None:
+        """Queue one fix (on the server's loop) and wait for its batch: the reason it was
+        refused, or None once it is stored. A device is told the truth about each fix."""
+        if self._queue is None or self._loop is None:
+            return _reason(await asyncio.to_thread(self._refusals, [raw]), raw)
+        future: asyncio.Future[str | None] = self._loop.create_future()
+        self._queue.put_nowait((raw, future))
+        return await future
 
     async def run_forever(self, *, wait_s: float = 0.05) -> None:
         """Drain the queue in batches until cancelled. When cancelled (the server stops), the
         batch in hand and every fix still queued are stored first: each was answered "OK"."""
-        self._loop, queue = asyncio.get_running_loop(), asyncio.Queue[RawFix]()
+        self._loop, queue = asyncio.get_running_loop(), asyncio.Queue[Queued]()
         self._queue = queue
-        batch: list[RawFix] = []
+        batch: list[Queued] = []
         job: asyncio.Future[None] | None = None
         try:
             while True:
@@ -114,7 +171,7 @@ class Ingestor:
                 await asyncio.sleep(wait_s)  # let a burst gather into one batch
                 while len(batch) < self.batch_size and not queue.empty():
                     batch.append(queue.get_nowait())
-                job = asyncio.ensure_future(asyncio.to_thread(self._process_logged, batch))
+                job = asyncio.ensure_future(asyncio.to_thread(self._answer, batch))
                 batch = []
                 await asyncio.shield(job)  # a stop waits for the batch under way, below
         finally:
@@ -124,14 +181,26 @@ class Ingestor:
             while not queue.empty():
                 batch.append(queue.get_nowait())
             if batch:
-                self._process_logged(batch)
+                self._answer(batch)
 
-    def _process_logged(self, batch: Sequence[RawFix]) -> None:
+    def _answer(self, batch: Sequence[Queued]) -> None:
+        """Process a batch from the queue and tell each waiting device what became of its fix
+        (futures are resolved on the loop's thread)."""
+        refused = self._refusals([raw for raw, _ in batch])
+        for raw, future in batch:
+            if future is not None:
+                future.get_loop().call_soon_threadsafe(_settle, future, _reason(refused, raw))
+
+    def _refusals(self, raws: Sequence[RawFix]) -> dict[int, str] | str:
+        """Process `raws`; the reason of each refused one by `id(raw)`, or one reason for all
+        when the batch failed as a whole."""
         try:
-            self.process(batch, now=datetime.now(UTC))
+            outcome = self._outcome(raws, now=datetime.now(UTC), replay=False)
         except Exception:  # a bad batch must not stop ingestion for everyone
-            log.exception("ingestion batch of %d fixes failed", len(batch))
-            self.stats.rejected["batch failed"] += len(batch)
+            log.exception("ingestion batch of %d fixes failed", len(raws))
+            self.stats.rejected["batch failed"] += len(raws)
+            return "batch failed"
+        return {id(raw): reason for raw, reason in outcome.refused}
 
     # -- processing ---------------------------------------------------------------------------
 
@@ -142,12 +211,14 @@ class Ingestor:
         the rejected ones by reason. A `replay` (an import of past positions) is ordered and
         de-duplicated within itself, stored, and moves a unit only if it is newer. One batch at
         a time: the batches of the queue and those of direct callers share the device state."""
+        outcome = self._outcome(raws, now=now, replay=replay)
+        return outcome.accepted, outcome.rejected
+
+    def _outcome(self, raws: Sequence[RawFix], *, now: datetime, replay: bool) -> Outcome:
         with self._processing:
             return self._process(raws, now=now, replay=replay)
 
-    def _process(
-        self, raws: Sequence[RawFix], *, now: datetime, replay: bool
-    ) -> tuple[list[Fix], Counter[str]]:
+    def _process(self, raws: Sequence[RawFix], *, now: datetime, replay: bool) -> Outcome:
         known = [r for r in raws if r.device_id in self.unit_of]
         outcome = run(
             known,
@@ -156,8 +227,10 @@ class Ingestor:
             now=now,
             limits=self.limits,
         )
-        if len(known) < len(raws):
-            outcome.rejected["unknown device"] += len(raws) - len(known)
+        for raw in raws:
+            if raw.device_id not in self.unit_of:
+                outcome.rejected["unknown device"] += 1
+                outcome.refused.append((raw, "unknown device"))
         if outcome.accepted:
             fenced, check_ins = ([], []) if replay else self._geofence(outcome.accepted)
             with self.sessions() as session, session.begin():
@@ -171,7 +244,7 @@ class Ingestor:
             self._publish(outcome.accepted)
             for event in self._announce(fenced, check_ins):
                 self.bus.publish(event)
-        return outcome.accepted, outcome.rejected
+        return outcome
 
     def _persist(self, session: Session, fixes: Sequence[Fix], *, now: datetime) -> None:
         zones = self.fences.zones_at(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from jiaoxun.errors import NotAllowed
 from jiaoxun.units import service
 from jiaoxun.units.models import Unit
-from jiaoxun.units.schemas import FixIn, OfficerOut, UnitOut, UnitStatusIn
+from jiaoxun.units.schemas import OfficerOut, UnitOut, UnitStatusIn
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, Role
 from jiaoxun.web.deps import Now, RowId, SessionDep, StateDep, requires
@@ -63,17 +63,5 @@ def unit_status(
     _own_unit_only(user, unit_id)
     unit = service.change_status(
         session, unit_id, body.status, by=user.username, reason=body.reason, now=now
-    )
-    return unit_out(unit, state, now)
-
-
-@router.post("/{unit_id}/fix")
-def unit_fix(
-    unit_id: RowId, body: FixIn, session: SessionDep, state: StateDep, now: Now, user: Manager
-) -> UnitOut:
-    """Record a unit's position (WGS-84)."""
-    _own_unit_only(user, unit_id)
-    unit = service.record_fix(
-        session, unit_id, lon=body.lon, lat=body.lat, at=body.at or now, now=now
     )
     return unit_out(unit, state, now)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from jiaoxun.errors import Conflict, InvalidInput, NotFound
-from jiaoxun.events import emit
 from jiaoxun.incidents.lifecycle import ACTIVE_ORDER_STATES
 from jiaoxun.incidents.models import DispatchOrder
 from jiaoxun.incidents.transitions import set_unit_status
@@ -18,8 +17,6 @@ from jiaoxun.units.status import UnitStatus
 
 #: statuses a user may set by hand; the others follow the unit's orders
 MANUAL = frozenset({UnitStatus.AVAILABLE, UnitStatus.AT_KIOSK, UnitStatus.OFF_DUTY})
-#: a fix further ahead of the server's clock than this is refused
-FUTURE_TOLERANCE = timedelta(minutes=2)
 
 
 def list_units(session: Session) -> Sequence[Unit]:
@@ -56,27 +53,6 @@ def change_status(
             "return it first"
         )
     set_unit_status(session, unit, status, by=by, reason=reason or "set by hand", now=now)
-    return unit
-
-
-def record_fix(
-    session: Session, unit_id: int, *, lon: float, lat: float, at: datetime, now: datetime
-) -> Unit:
-    """The unit's latest known position (WGS-84)."""
-    if at.tzinfo is None:
-        raise InvalidInput(f"fix time {at.isoformat()} must carry a time zone offset")
-    if at > now + FUTURE_TOLERANCE:
-        raise InvalidInput(f"fix time {at.isoformat()} lies in the future (now {now.isoformat()})")
-    unit = get_unit(session, unit_id)
-    if unit.last_fix_at is not None and at <= unit.last_fix_at:
-        return unit  # an older or repeated fix changes nothing
-    unit.last_lon, unit.last_lat, unit.last_fix_at = lon, lat, at
-    emit(
-        session,
-        "unit",
-        "moved",
-        {"id": unit.id, "call_sign": unit.call_sign, "lon": lon, "lat": lat, "at": at.isoformat()},
-    )
     return unit
 
 

@@ -6,17 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends
 
 from jiaoxun.audit.service import record
 from jiaoxun.incidents.api import incident_out, order_out
 from jiaoxun.incidents.dispatch import open_orders_of
+from jiaoxun.tracking.devices import phone_of
 from jiaoxun.units.api import unit_out
 from jiaoxun.units.models import Unit
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import GRANTS, Permission
-from jiaoxun.users.schemas import LoginIn, MeOut, MyOrderOut, OrderIncidentOut, PhoneOut, TokenOut
-from jiaoxun.users.service import authenticate, issue_token, phone_of, register_phone
+from jiaoxun.users.schemas import LoginIn, MeOut, MyOrderOut, OrderIncidentOut, TokenOut
+from jiaoxun.users.service import authenticate, issue_token
 from jiaoxun.web.deps import CurrentUser, Now, SessionDep, StateDep, read_session, requires
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -65,23 +66,3 @@ def me(user: CurrentUser, session: SessionDep, state: StateDep, now: Now) -> MeO
         ],
         phone_device_id=phone.device_id if phone is not None else None,
     )
-
-
-@me_router.post(
-    "/phone",
-    status_code=status.HTTP_201_CREATED,
-    responses={
-        200: {"model": PhoneOut, "description": "the phone was registered already"},
-        409: {"description": "the user has no unit"},
-    },
-)
-def my_phone(
-    user: Manager, session: SessionDep, state: StateDep, now: Now, response: Response
-) -> PhoneOut:
-    """Register the user's phone (OsmAnd, id `phone-<username>`) as a GPS device of his unit;
-    it then sends positions to `/api/osmand?id=phone-<username>&lat=…&lon=…&timestamp=…`."""
-    device, created = register_phone(session, user=user, now=now)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    state.ingestor.unit_of[device.device_id] = device.unit_id
-    return PhoneOut(device_id=device.device_id)

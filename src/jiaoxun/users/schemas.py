@@ -56,7 +56,3 @@ class MeOut(BaseModel):
     unit: UnitOut | None
     orders: list[MyOrderOut]
     phone_device_id: str | None
-
-
-class PhoneOut(BaseModel):
-    device_id: str

@@ -15,8 +15,6 @@ from sqlalchemy.orm import Session
 
 from jiaoxun.audit.service import record
 from jiaoxun.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
-from jiaoxun.events import emit
-from jiaoxun.tracking.models import Device
 from jiaoxun.units.models import Unit
 from jiaoxun.users.models import ApiToken, User
 from jiaoxun.users.roles import Role
@@ -131,58 +129,3 @@ def seed_users(session: Session) -> dict[str, tuple[Role, str]]:
         create_user(session, username=role.value, password=password, role=role, unit_call_sign=unit)
         created[role.value] = (role, password)
     return created
-
-
-#: the longest device id the device table holds
-MAX_DEVICE_ID = 40
-
-
-def phone_device_id(user: User) -> str:
-    """The id the officer's phone app reports with (OsmAnd `?id=`)."""
-    return f"phone-{user.username}"
-
-
-def phone_of(session: Session, user: User) -> Device | None:
-    """The user's registered phone, if any."""
-    return session.scalar(select(Device).where(Device.device_id == phone_device_id(user)))
-
-
-def register_phone(session: Session, *, user: User, now: datetime) -> tuple[Device, bool]:
-    """Register the user's phone as an OsmAnd device bound to his unit, or bind the one
-    registered already to his unit. Returns the device and whether it is new."""
-    if user.unit_id is None:
-        raise Conflict(f"user {user.username} has no unit: a phone reports for a unit")
-    device_id = phone_device_id(user)
-    if len(device_id) > MAX_DEVICE_ID:
-        raise Conflict(
-            f"device id {device_id!r} has {len(device_id)} characters; at most {MAX_DEVICE_ID}"
-        )
-    device = phone_of(session, user)
-    if device is not None and device.protocol != "osmand":
-        raise Conflict(f"device {device_id!r} is registered already as a {device.protocol} device")
-    if device is not None and device.unit_id == user.unit_id:
-        return device, False
-    created = device is None
-    if device is None:
-        device = Device(device_id=device_id, protocol="osmand", online=False)
-        session.add(device)
-    before, device.unit_id = device.unit_id, user.unit_id
-    session.flush()
-    record(
-        session,
-        by=user.username,
-        action="create" if created else "update",
-        entity="device",
-        entity_id=device.id,
-        reason="officer's phone",
-        at=now,
-        detail={"device_id": device_id, "protocol": "osmand", "unit_id": user.unit_id}
-        | ({} if created else {"previous_unit_id": before}),
-    )
-    emit(
-        session,
-        "device",
-        "created" if created else "changed",
-        {"device_id": device_id, "unit_id": user.unit_id},
-    )
-    return device, created

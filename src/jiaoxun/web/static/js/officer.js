@@ -168,17 +168,21 @@ async function share(on) {
     label.textContent = "";
     return;
   }
-  const { device_id: deviceId } = await api("POST", "/api/me/phone");
+  await api("POST", "/api/me/phone"); // the phone as a device of my unit; my login proves it
   duty.watch = navigator.geolocation.watchPosition(
     async (position) => {
       const c = position.coords;
       duty.position = { lon: c.longitude, lat: c.latitude };
-      const fields = { id: deviceId, lat: c.latitude, lon: c.longitude, timestamp: Math.round(position.timestamp / 1000), accuracy: c.accuracy };
-      if (c.speed != null) fields.speed = c.speed * 1.943844; // m/s to knots, as OsmAnd sends
-      if (c.heading != null && !Number.isNaN(c.heading)) fields.bearing = c.heading;
-      const reply = await fetch(`/api/osmand?${new URLSearchParams(fields)}`, { method: "POST" });
-      label.textContent = reply.ok ? `${t("officer.share.on")} ${new Date().toLocaleTimeString()}` : `${reply.status} ${(await reply.json()).message}`;
-      label.dataset.sent = String(Number(label.dataset.sent || 0) + (reply.ok ? 1 : 0));
+      const body = { lon: c.longitude, lat: c.latitude, at: new Date(position.timestamp).toISOString(), accuracy_m: c.accuracy };
+      if (c.speed != null) body.speed_kph = c.speed * 3.6;
+      if (c.heading != null && !Number.isNaN(c.heading)) body.course_deg = c.heading;
+      try {
+        await api("POST", "/api/me/position", body);
+        label.textContent = `${t("officer.share.on")} ${new Date().toLocaleTimeString()}`;
+        label.dataset.sent = String(Number(label.dataset.sent || 0) + 1);
+      } catch (error) {
+        label.textContent = describe(error);
+      }
     },
     () => {
       label.textContent = t("officer.share.denied");
