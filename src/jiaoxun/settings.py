@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     duplicate_minutes: float = 30.0
     #: how long a bearer token lives
     token_ttl_hours: float = 12.0
+    #: wrong passwords in a row that lock an account: for a minute, twice as long at each
+    #: further one, at most a quarter of an hour
+    login_lock_after: int = Field(default=5, ge=1)
+    #: failed logins from one client address within a minute before it must wait
+    login_failures_per_address: int = Field(default=20, ge=1)
+    #: password hashes computed at once (each takes 64 MiB for about 0.1 s)
+    password_hashes_at_once: int = Field(default=2, ge=1, le=64)
     #: a device silent for longer than this is marked offline
     device_offline_s: float = 300.0
     #: track points older than this many days are deleted
