@@ -52,3 +52,7 @@ class TooManyRequests(JiaoxunError):
 
 class SolverFailed(JiaoxunError):
     """An optimisation solver ended without a usable solution (infeasible, invalid, timed out)."""
+
+
+class TooLarge(InvalidInput):
+    """A request or file is larger than its limit allows (HTTP 413)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, field_validator
@@ -64,6 +65,13 @@ class Settings(BaseSettings):
     mqtt_topic_prefix: str = Field(default="jiaoxun/devices", pattern=r"^[\w\-]+(/[\w\-]+)*$")
     #: where `npm ci` put the pages' front-end packages; by default the project's node_modules
     node_modules: Path | None = None
+    #: a request body larger than this is refused (413) before it is read in full
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: a 110 call may be entered up to this long after it came in (its call_at)
+    call_max_age_h: float = Field(default=24.0, gt=0)
+    #: the API description (/openapi.json) with Swagger UI at /docs: "login" asks a bearer token
+    #: for the description, "public" does not (development), "off" serves neither
+    docs: Literal["off", "public", "login"] = "login"
     host: str = "127.0.0.1"
     port: int = Field(default=8110, ge=1, le=65535)
 

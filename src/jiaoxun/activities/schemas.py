@@ -17,7 +17,7 @@ from pydantic import (
 
 from jiaoxun.activities.models import ActivityKind, Assistance, StopCheckResult, Violation
 from jiaoxun.db import MAX_ID
-from jiaoxun.inputs import Input
+from jiaoxun.inputs import Input, Lat, Lon
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _LETTER = "A-HJ-NP-Z"  # plates use no I and no O
@@ -51,8 +51,6 @@ def _plate_checked(value: str) -> str:
 Plate = Annotated[str, BeforeValidator(_plate_written), AfterValidator(_plate_checked)]
 Note = Annotated[str, StringConstraints(max_length=500)]
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
-Lon = Annotated[float, Field(ge=-180, le=180)]
-Lat = Annotated[float, Field(ge=-90, le=90)]
 _COMMON = frozenset({"kind", "unit_id", "lon", "lat"})
 
 

@@ -12,7 +12,7 @@ from jiaoxun.geo.coords import Datum
 from jiaoxun.incidents.lifecycle import IncidentState, OrderState
 from jiaoxun.incidents.models import Source
 from jiaoxun.incidents.targets import Applies
-from jiaoxun.inputs import Input
+from jiaoxun.inputs import Input, Instant, Lat, Lon
 from jiaoxun.units.status import UnitStatus
 
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -25,8 +25,8 @@ Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 class IncidentIn(Input):
     """A 110 intake: where, what, who called."""
 
-    lon: Annotated[float, Field(ge=-180, le=180)]
-    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Lon
+    lat: Lat
     datum: Datum = Datum.WGS84
     category_code: Code
     priority: Annotated[int, Field(ge=1, le=4)] | None = None
@@ -39,7 +39,8 @@ class IncidentIn(Input):
         list[Annotated[str, StringConstraints(max_length=30)]],
         Field(max_length=10, default_factory=list),
     ]
-    call_at: datetime | None = None  # when the call came in; now when not given
+    #: when the call came in (now when not given): at most `call_max_age_h` ago, not ahead
+    call_at: Instant | None = None
 
 
 class DispatchIn(Input):

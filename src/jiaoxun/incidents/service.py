@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -29,6 +29,7 @@ from jiaoxun.incidents.transitions import (
     get_incident,
     move_incident,
 )
+from jiaoxun.inputs import recent
 from jiaoxun.settings import Settings
 from jiaoxun.users.models import User
 
@@ -76,10 +77,7 @@ def create_incident(
     call_at = data.call_at or now
     if call_at.tzinfo is None:
         raise InvalidInput(f"call_at {call_at.isoformat()} must carry a time zone offset")
-    if call_at > now:
-        raise InvalidInput(
-            f"call_at {call_at.isoformat()} lies in the future (now {now.isoformat()})"
-        )
+    recent(call_at, name="call_at", now=now, max_age=timedelta(hours=settings.call_max_age_h))
     priority = data.priority or category.priority
     plan = reference.response_plan(session, code=category.code, priority=priority)
     zone = city.zone_at(float(lon), float(lat))

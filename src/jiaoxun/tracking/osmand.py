@@ -5,6 +5,10 @@ bearing, altitude, accuracy, batt`` (speed in knots, timestamp in Unix seconds o
 or ISO 8601). Newer Traccar Client versions POST JSON: ``{"device_id", "location": {"timestamp",
 "coords": {"latitude", "longitude", "speed" (m/s), "heading", "altitude", "accuracy"}},
 "battery": {"level"}}``. Both give a `RawFix`; anything unusable raises `InvalidInput`.
+
+Each reading must be a finite number in its plausible range (`jiaoxun.inputs`); a negative
+speed, bearing, accuracy or battery level is the phone saying it has none (iOS sends -1), and
+is taken as missing. Latitude and longitude are judged by the pipeline, which counts them.
 """
 
 from __future__ import annotations
@@ -14,11 +18,20 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from jiaoxun.errors import InvalidInput
+from jiaoxun.inputs import AccuracyM, AltitudeM, BatteryPct, CourseDeg, SpeedKph
 from jiaoxun.tracking.pipeline import RawFix
 
 KNOTS_TO_KPH = 1.852
 MPS_TO_KPH = 3.6
+
+SPEED_KPH = TypeAdapter[float](SpeedKph)
+COURSE_DEG = TypeAdapter[float](CourseDeg)
+ALTITUDE_M = TypeAdapter[float](AltitudeM)
+ACCURACY_M = TypeAdapter[float](AccuracyM)
+BATTERY_PCT = TypeAdapter[float](BatteryPct)
 
 
 def _number(fields: Mapping[str, Any], *names: str, required: bool = False) -> float | None:
@@ -35,6 +48,27 @@ def _number(fields: Mapping[str, Any], *names: str, required: bool = False) -> f
     if required:
         raise InvalidInput(f"{names[0]} is required")
     return None
+
+
+def _reading(
+    fields: Mapping[str, Any],
+    *names: str,
+    within: TypeAdapter[float],
+    scale: float = 1.0,
+    signed: bool = False,
+) -> float | None:
+    """The first of `names` given, times `scale`, checked against its range `within`; None
+    when none is given, or when it is negative and not `signed` (the phone has no reading)."""
+    number = _number(fields, *names)
+    if number is None or (number < 0 and not signed):
+        return None
+    try:
+        return within.validate_python(number * scale)
+    except ValidationError as exc:
+        name = next(n for n in names if fields.get(n) not in (None, ""))
+        rule = exc.errors()[0]["msg"].removeprefix("Input should be ")
+        sent = f"{number:g}" if scale == 1 else f"{number:g} ({number * scale:g} converted)"
+        raise InvalidInput(f"{name} {sent} is out of range: it should be {rule}") from None
 
 
 def parse_time(value: Any) -> datetime:
@@ -60,18 +94,16 @@ def fix_from_fields(fields: Mapping[str, Any], *, now: datetime) -> RawFix:
     device = str(fields.get("id") or fields.get("deviceid") or "").strip()
     if not device:
         raise InvalidInput("id (the device identifier) is required")
-    speed = _number(fields, "speed")
-    battery = _number(fields, "batt", "battery")
     return RawFix(
         device_id=device,
         lat=_number(fields, "lat", "latitude", required=True) or 0.0,
         lon=_number(fields, "lon", "lng", "longitude", required=True) or 0.0,
         at=parse_time(fields["timestamp"]) if fields.get("timestamp") else now,
-        speed_kph=speed * KNOTS_TO_KPH if speed is not None else None,
-        course_deg=_number(fields, "bearing", "heading"),
-        altitude_m=_number(fields, "altitude"),
-        accuracy_m=_number(fields, "accuracy", "hdop"),
-        battery_pct=battery,
+        speed_kph=_reading(fields, "speed", within=SPEED_KPH, scale=KNOTS_TO_KPH),
+        course_deg=_reading(fields, "bearing", "heading", within=COURSE_DEG),
+        altitude_m=_reading(fields, "altitude", within=ALTITUDE_M, signed=True),
+        accuracy_m=_reading(fields, "accuracy", "hdop", within=ACCURACY_M),
+        battery_pct=_reading(fields, "batt", "battery", within=BATTERY_PCT),
         source="osmand",
     )
 
@@ -84,20 +116,25 @@ def fix_from_json(body: Any, *, now: datetime) -> RawFix:
     if not isinstance(location, dict) or not isinstance(location.get("coords"), dict):
         raise InvalidInput("location.coords is required in the JSON body")
     coords = location["coords"]
-    speed = _number(coords, "speed")
-    battery = body.get("battery")
-    level = _number(battery, "level") if isinstance(battery, dict) else None
+    battery: dict[str, Any] = body["battery"] if isinstance(body.get("battery"), dict) else {}
+    level = _number(battery, "level")
     return RawFix(
         device_id=str(body.get("device_id") or "").strip()
         or _raise(InvalidInput("device_id is required in the JSON body")),
         lat=_number(coords, "latitude", required=True) or 0.0,
         lon=_number(coords, "longitude", required=True) or 0.0,
         at=parse_time(location["timestamp"]) if location.get("timestamp") else now,
-        speed_kph=speed * MPS_TO_KPH if speed is not None and speed >= 0 else None,
-        course_deg=_number(coords, "heading"),
-        altitude_m=_number(coords, "altitude"),
-        accuracy_m=_number(coords, "accuracy"),
-        battery_pct=level * 100 if level is not None and level <= 1 else level,
+        speed_kph=_reading(coords, "speed", within=SPEED_KPH, scale=MPS_TO_KPH),
+        course_deg=_reading(coords, "heading", within=COURSE_DEG),
+        altitude_m=_reading(coords, "altitude", within=ALTITUDE_M, signed=True),
+        accuracy_m=_reading(coords, "accuracy", within=ACCURACY_M),
+        # a fraction (0.5), or a percentage from some clients
+        battery_pct=_reading(
+            battery,
+            "level",
+            within=BATTERY_PCT,
+            scale=100 if level is not None and level <= 1 else 1,
+        ),
         source="osmand",
     )
 

@@ -8,7 +8,16 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from jiaoxun.db import MAX_ID
-from jiaoxun.inputs import Input
+from jiaoxun.inputs import (
+    AccuracyM,
+    AltitudeM,
+    CourseDeg,
+    Input,
+    Instant,
+    Lat,
+    Lon,
+    SpeedKph,
+)
 from jiaoxun.tracking.compliance import DutyReport, ShiftReport
 
 DeviceId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[\w.\-:]+$")]
@@ -17,13 +26,13 @@ DeviceId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern
 class OwnPositionIn(Input):
     """A position of the officer's own phone, sent by his page (WGS-84)."""
 
-    lon: float
-    lat: float
-    at: datetime
-    speed_kph: float | None = None
-    course_deg: float | None = None
-    altitude_m: float | None = None
-    accuracy_m: float | None = None
+    lon: Lon
+    lat: Lat
+    at: Instant
+    speed_kph: SpeedKph | None = None
+    course_deg: CourseDeg | None = None
+    altitude_m: AltitudeM | None = None
+    accuracy_m: AccuracyM | None = None
 
 
 class PositionIn(OwnPositionIn):
@@ -33,7 +42,7 @@ class PositionIn(OwnPositionIn):
 
 
 class BatchIn(Input):
-    positions: Annotated[list[PositionIn], Field(min_length=1, max_length=20_000)]
+    positions: Annotated[list[PositionIn], Field(min_length=1, max_length=10_000)]
 
 
 class BatchOut(BaseModel):

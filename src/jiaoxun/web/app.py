@@ -36,6 +36,7 @@ from jiaoxun.users.api import router as users_router
 from jiaoxun.users.service import user_for_token
 from jiaoxun.web.deps import AppState, read_session
 from jiaoxun.web.errors import add_error_handlers
+from jiaoxun.web.guards import add_guards
 from jiaoxun.web.pages import mount_pages
 
 _POLICY_VIOLATION = 1008
@@ -102,9 +103,14 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         version=__version__,
         description="110 intake, recommendations by road ETA, multi-point dispatch, 1-3-5 timing.",
         lifespan=lifespan,
+        # no CDN: mount_pages serves the API description and Swagger UI, by the settings
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.jiaoxun = state
     app.add_middleware(GZipMiddleware, minimum_size=2048)  # the city map: 650 KB, 150 KB gzipped
+    add_guards(app, settings)
     add_error_handlers(app)
     routers = (
         users_router,

@@ -1,7 +1,10 @@
-"""The browser pages: the command center at `/`, the officer's mobile page at `/officer`.
+"""The browser pages: the command center at `/`, the officer's mobile page at `/officer`, the
+API's documentation at `/docs`.
 
-Plain ES modules and CSS served as static files, with Leaflet from the project's npm lock file
-(`node_modules`, installed by the set-up command): no build step, no CDN, no tile server.
+Plain ES modules and CSS served as static files, with Leaflet and Swagger UI from the project's
+npm lock file (`node_modules`, installed by the set-up command): no build step, no CDN, no tile
+server. The API description (`/openapi.json`) needs a bearer token unless the docs setting is
+"public"; "off" serves neither it nor `/docs`.
 """
 
 from __future__ import annotations
@@ -9,15 +12,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi import Depends, FastAPI
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from jiaoxun.settings import Settings
+from jiaoxun.web.deps import current_user
 
 STATIC = Path(__file__).parent / "static"
 _PROJECT_NODE_MODULES = Path(__file__).resolve().parents[3] / "node_modules"
-_VENDOR = {"leaflet": "leaflet/dist"}
+_VENDOR = {"leaflet": "leaflet/dist", "swagger-ui": "swagger-ui-dist"}
 log = logging.getLogger(__name__)
 
 
@@ -43,3 +47,22 @@ def mount_pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/m", include_in_schema=False)
     def officer_short() -> RedirectResponse:
         return RedirectResponse("/officer")
+
+    if settings.docs != "off":
+        _mount_docs(app, login=settings.docs == "login")
+
+
+def _mount_docs(app: FastAPI, *, login: bool) -> None:
+    """Swagger UI at /docs (its page logs in when the description needs a token)."""
+
+    @app.get(
+        "/openapi.json",
+        include_in_schema=False,
+        dependencies=[Depends(current_user)] if login else [],
+    )
+    def description() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> FileResponse:
+        return FileResponse(STATIC / "docs.html", headers={"Cache-Control": "no-cache"})
