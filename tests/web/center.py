@@ -32,6 +32,13 @@ class Center:
     def as_(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.login(username)}"}
 
+    def events_path(self, user: str, **query: Any) -> str:
+        """The event stream's path with a fresh one-time ticket of `user`."""
+        reply = self.call("POST", "/api/events/ticket", user=user)
+        assert reply.status_code == 201, reply.text
+        extra = "".join(f"&{k}={v}" for k, v in query.items())
+        return f"/api/events?ticket={reply.json()['ticket']}{extra}"
+
     def call(
         self, method: str, path: str, *, user: str = "dispatcher", **kw: Any
     ) -> httpx.Response:

@@ -24,8 +24,7 @@ def _record(center: Center, body: dict[str, Any], user: str = "officer") -> Any:
 
 def test_an_officer_records_a_violation_for_his_unit(center: Center) -> None:
     unit_id = _unit_of(center)
-    token = center.login("dispatcher")
-    with center.client.websocket_connect(f"/api/events?token={token}") as ws:
+    with center.client.websocket_connect(center.events_path("dispatcher")) as ws:
         reply = _record(
             center,
             {

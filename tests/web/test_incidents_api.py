@@ -346,8 +346,7 @@ def test_categories_are_searchable(center: Center) -> None:
 
 
 def test_the_event_stream_carries_changes(center: Center) -> None:
-    token = center.login("dispatcher")
-    with center.client.websocket_connect(f"/api/events?token={token}") as ws:
+    with center.client.websocket_connect(center.events_path("dispatcher")) as ws:
         created = center.call(
             "POST", "/api/incidents", json={"lon": 126.63, "lat": 45.76, "category_code": "020100"}
         ).json()
@@ -356,12 +355,12 @@ def test_the_event_stream_carries_changes(center: Center) -> None:
     center.call("POST", f"/api/incidents/{created['id']}/cancel", json={"reason": "test"})
 
 
-def test_the_event_stream_needs_a_token(center: Center) -> None:
+def test_the_event_stream_needs_a_ticket(center: Center) -> None:
     from starlette.websockets import WebSocketDisconnect
 
     with (
         pytest.raises(WebSocketDisconnect),
-        center.client.websocket_connect("/api/events?token=nope") as ws,
+        center.client.websocket_connect("/api/events?ticket=nope") as ws,
     ):
         ws.receive_json()
 

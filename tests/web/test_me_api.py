@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -126,8 +126,7 @@ def test_the_phone_registers_once_and_then_reports(center: Center) -> None:
     created = [e for e in log if e["detail"].get("device_id") == "phone-officer"]
     assert [(e["action"], e["username"]) for e in created] == [("create", "officer")]
 
-    token = center.login("dispatcher")
-    with center.client.websocket_connect(f"/api/events?token={token}") as ws:
+    with center.client.websocket_connect(center.events_path("dispatcher")) as ws:
         # Traccar Client, set up with the secret as its device identifier
         fields = {"lat": "45.7561", "lon": "126.6412", "timestamp": str(int(time.time()))}
         fix = center.client.get("/api/osmand", params={"id": secret, **fields})

@@ -41,7 +41,8 @@ def test_sigterm_stops_the_server_within_10_s_and_keeps_every_acknowledged_fix(
         headers = {"Authorization": f"Bearer {token}"}
         unit = httpx.get(f"{server.url}/api/units", headers=headers).json()[0]
         body = {"device_id": DEVICE, "protocol": "osmand", "unit_id": unit["id"]}
-        assert httpx.post(f"{server.url}/api/devices", headers=headers, json=body).is_success
+        registered = httpx.post(f"{server.url}/api/devices", headers=headers, json=body)
+        secret = registered.json()["secret"]
 
         # a dispatcher's event stream, a terminal connected to the gateway, a phone sending
         acknowledged: list[int] = []
@@ -55,6 +56,7 @@ def test_sigterm_stops_the_server_within_10_s_and_keeps_every_acknowledged_fix(
                         return
                     params = {
                         "id": DEVICE,
+                        "key": secret,
                         "lat": 45.745 + i * 1e-5,  # north, 1 m a second
                         "lon": 126.65,
                         "timestamp": start + i,
@@ -66,10 +68,14 @@ def test_sigterm_stops_the_server_within_10_s_and_keeps_every_acknowledged_fix(
                         return  # the server is gone
 
         gateway = ("127.0.0.1", int(server.env["JIAOXUN_JT808_PORT"]))
-        stream = f"ws://127.0.0.1:{server.port}/api/events?token={token}"
+
+        def stream() -> str:
+            ticket = httpx.post(f"{server.url}/api/events/ticket", headers=headers).json()
+            return f"ws://127.0.0.1:{server.port}/api/events?ticket={ticket['ticket']}"
+
         with (
-            connect(stream) as events,
-            connect(f"{stream}&moves_of={unit['id'] + 1}") as quiet,  # a stream with no news
+            connect(stream()) as events,
+            connect(f"{stream()}&moves_of={unit['id'] + 1}") as quiet,  # a stream with no news
             socket.create_connection(gateway),
         ):
             sender = threading.Thread(target=phone)

@@ -49,8 +49,7 @@ def test_only_a_commander_registers_devices(center: Center) -> None:
 
 
 def test_a_phone_moves_its_unit_on_the_map(center: Center, phone: dict[str, Any]) -> None:
-    token = center.login("dispatcher")
-    with center.client.websocket_connect(f"/api/events?token={token}") as ws:
+    with center.client.websocket_connect(center.events_path("dispatcher")) as ws:
         reply = _send(
             center,
             phone["device"],
@@ -75,9 +74,8 @@ def test_a_phone_moves_its_unit_on_the_map(center: Center, phone: dict[str, Any]
 
 
 def test_a_stream_can_keep_only_one_units_moves(center: Center, phone: dict[str, Any]) -> None:
-    token = center.login("dispatcher")
     other = _unit(center, "JX03-1")
-    path = f"/api/events?token={token}&moves_of={phone['unit']}"
+    path = center.events_path("dispatcher", moves_of=phone["unit"])
     car = f"car3-{center.kind}"
     car_secret = _register(center, car, other["call_sign"])
     with center.client.websocket_connect(path) as ws:
@@ -351,8 +349,7 @@ def test_live_fixes_check_in_and_cross_zones(center: Center) -> None:
                 t0 + timedelta(seconds=20 * i),
             )
         )
-    token = center.login("dispatcher")
-    with center.client.websocket_connect(f"/api/events?token={token}") as ws:
+    with center.client.websocket_connect(center.events_path("dispatcher")) as ws:
         for lon, lat, at in fixes:
             reply = _send(center, device, secret, lat=lat, lon=lon, timestamp=at.isoformat())
             assert reply.status_code == 200, reply.text

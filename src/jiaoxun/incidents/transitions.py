@@ -86,7 +86,12 @@ def move_incident(
         session,
         "incident",
         "changed",
-        {"id": incident.id, "number": incident.number, "state": incident.state.value},
+        {
+            "id": incident.id,
+            "number": incident.number,
+            "state": incident.state.value,
+            "zone_id": incident.zone_id,  # who may see it: the zone's officers, the center
+        },
     )
 
 

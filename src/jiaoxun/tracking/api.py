@@ -26,7 +26,7 @@ from jiaoxun.tracking.devices import (
     SECRET_PROTOCOLS,
     device_by_id,
     issue_secret,
-    phone_of,
+    phone_device_id,
     register_device,
     register_phone,
     with_secret,
@@ -164,16 +164,15 @@ def my_phone(
 
 
 @router.post("/api/me/position", status_code=status.HTTP_204_NO_CONTENT)
-async def my_position(
-    body: OwnPositionIn, session: SessionDep, state: StateDep, user: Manager
-) -> None:
+async def my_position(body: OwnPositionIn, state: StateDep, user: Manager) -> None:
     """A position of the user's registered phone, sent by his page (his login proves it);
-    answered once it is stored, or with the reason it was refused."""
-    device = phone_of(session, user)
-    if device is None:
+    answered once it is stored, or with the reason it was refused. (No transaction of the
+    request's own: the ingestor's batch writes it.)"""
+    device_id = phone_device_id(user)
+    if device_id not in state.ingestor.unit_of:
         raise Conflict(f"user {user.username} has no phone registered: POST /api/me/phone first")
     raw = RawFix(
-        device.device_id,
+        device_id,
         body.lon,
         body.lat,
         body.at,

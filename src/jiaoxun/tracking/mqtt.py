@@ -55,9 +55,9 @@ def fix_from_message(
             raise InvalidInput(f"{key} on {topic} must be a number, got {value!r}")
         numbers[key] = float(value)
     at = parse_time(body["timestamp"]) if body.get("timestamp") is not None else now
-    key = body.get("key")
+    secret = body.get("key")
     raw = RawFix(device_id=parts[-2], at=at, source="mqtt", **numbers)
-    return raw, key if isinstance(key, str) and key else None
+    return raw, secret if isinstance(secret, str) and secret else None
 
 
 async def subscribe(

@@ -7,10 +7,8 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
 
-import anyio
-from fastapi import FastAPI, Query, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import sessionmaker
@@ -20,9 +18,7 @@ from jiaoxun.activities.api import router as activities_router
 from jiaoxun.audit.api import router as audit_router
 from jiaoxun.city.api import router as city_router
 from jiaoxun.city.context import load_city_context
-from jiaoxun.db import MAX_ID
-from jiaoxun.errors import JiaoxunError
-from jiaoxun.events import Event, LocalBus, Subscription, publish_on_commit
+from jiaoxun.events import LocalBus, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.settings import Settings
@@ -31,13 +27,14 @@ from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.mqtt import subscribe
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.units.api import router as units_router
+from jiaoxun.users.admin_api import router as user_admin_router
 from jiaoxun.users.api import me_router
 from jiaoxun.users.api import router as users_router
-from jiaoxun.users.service import user_for_token
-from jiaoxun.web.deps import AppState, read_session
+from jiaoxun.web.deps import AppState
 from jiaoxun.web.errors import add_error_handlers
 from jiaoxun.web.guards import add_guards
 from jiaoxun.web.pages import mount_pages
+from jiaoxun.web.stream import router as stream_router
 
 _POLICY_VIOLATION = 1008
 
@@ -114,6 +111,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     add_error_handlers(app)
     routers = (
         users_router,
+        user_admin_router,
+        stream_router,
         incidents_router,
         config_router,
         units_router,
@@ -135,48 +134,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
 
     mount_pages(app, settings)
 
-    @app.websocket("/api/events")
-    async def events(
-        websocket: WebSocket,
-        token: Annotated[str, Query(max_length=100)] = "",
-        moves_of: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    ) -> None:
-        """Every incident, order and unit change as JSON; `?token=` carries the bearer token.
-        `?moves_of=<unit id>` keeps only that unit's positions (an officer's phone needs no
-        fleet's worth of them)."""
-        if not _token_ok(state, token):
-            await websocket.close(code=_POLICY_VIOLATION, reason="a valid ?token= is needed")
-            return
-        # subscribed before the handshake ends: what a page loads once the socket is open,
-        # and every change after it, reach it
-        with bus.subscribe() as subscription:
-            await websocket.accept()
-            await _stream(websocket, subscription, moves_of=moves_of)
-
     return app
-
-
-async def _stream(websocket: WebSocket, events: Subscription, *, moves_of: int | None) -> None:
-    """Send `events` until the client leaves or the server stops (which closes the socket:
-    reading it is what notices, even while no event flows)."""
-    async with anyio.create_task_group() as tasks:
-
-        async def send() -> None:
-            try:
-                async for event in events:
-                    if moves_of is None or not _moves_of_another(event, moves_of):
-                        await websocket.send_json(event.as_json())
-            except (WebSocketDisconnect, OSError):
-                pass  # gone while an event was on its way
-            tasks.cancel_scope.cancel()
-
-        async def closed() -> None:
-            while (await websocket.receive())["type"] != "websocket.disconnect":
-                pass  # the stream is one way: what a client sends is ignored
-            tasks.cancel_scope.cancel()
-
-        tasks.start_soon(send)
-        tasks.start_soon(closed)
 
 
 async def _housekeeping(ingestor: Ingestor, settings: Settings, *, every_s: float = 30.0) -> None:
@@ -190,19 +148,3 @@ async def _housekeeping(ingestor: Ingestor, settings: Settings, *, every_s: floa
         await asyncio.to_thread(
             ingestor.purge, now=now, keep=timedelta(days=settings.track_retention_days)
         )
-
-
-def _moves_of_another(event: Event, unit_id: int) -> bool:
-    data = event.data
-    return (event.kind, event.action) == ("unit", "moved") and (
-        data.get("unit_id", data.get("id")) != unit_id
-    )
-
-
-def _token_ok(state: AppState, token: str) -> bool:
-    try:
-        with read_session(state) as session:
-            user_for_token(session, token)
-    except JiaoxunError:
-        return False
-    return True

@@ -65,9 +65,21 @@ export function listen(onEvent, { onOpen = async () => {}, onState = () => {}, m
   let socket = null;
   let closed = false;
   let delay = 500;
-  const open = () => {
+  const retry = () => {
+    if (!closed && session.token) setTimeout(open, (delay = Math.min(delay * 2, 10000)));
+  };
+  const open = async () => {
+    // a one-time ticket, never the token, goes in the socket's URL (servers log URLs)
+    let ticket;
+    try {
+      ({ ticket } = await api("POST", "/api/events/ticket"));
+    } catch {
+      onState(false);
+      retry();
+      return;
+    }
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const query = new URLSearchParams({ token: session.token });
+    const query = new URLSearchParams({ ticket });
     if (movesOf != null) query.set("moves_of", movesOf);
     const url = `${scheme}://${location.host}/api/events?${query}`;
     const held = [];
@@ -86,7 +98,7 @@ export function listen(onEvent, { onOpen = async () => {}, onState = () => {}, m
     socket.onmessage = (message) => deliver(JSON.parse(message.data));
     socket.onclose = () => {
       onState(false);
-      if (!closed && session.token) setTimeout(open, (delay = Math.min(delay * 2, 10000)));
+      retry();
     };
   };
   open();
