@@ -96,6 +96,10 @@ def test_sigterm_stops_the_server_within_10_s_and_keeps_every_acknowledged_fix(
     finally:
         server.stop()
     assert took_s < 10, server.log.read_text()[-3000:]
+    log = server.log.read_text()
+    assert "/api/osmand?id=" in log  # the phone's requests are logged, without the secret
+    assert secret not in log
+    assert token not in log
     # a clean shutdown; uvicorn then ends by the signal it caught, as a stopped process should
     assert "Application shutdown complete" in server.log.read_text()
     assert server.process.returncode == -signal.SIGTERM

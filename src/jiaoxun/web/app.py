@@ -33,6 +33,7 @@ from jiaoxun.users.api import router as users_router
 from jiaoxun.web.deps import AppState
 from jiaoxun.web.errors import add_error_handlers
 from jiaoxun.web.guards import add_guards
+from jiaoxun.web.logs import redact_access_log
 from jiaoxun.web.pages import mount_pages
 from jiaoxun.web.stream import router as stream_router
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         bus.bind(asyncio.get_running_loop())
+        redact_access_log()  # after uvicorn set up its loggers
         if inputs["running"]:
             yield
             return

@@ -1,0 +1,33 @@
+"""No secret lands in a log: the access log's request lines lose the values of the query
+parameters that carry one (a device's secret, which Traccar Client may send as its `id`; a
+stream ticket; a token sent where none belongs)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+SECRET_PARAMETERS = ("key", "id", "deviceid", "ticket", "token", "password")
+_PATTERN = re.compile(rf"(?i)([?&](?:{'|'.join(SECRET_PARAMETERS)})=)[^&\s]*")
+
+
+def redact(path: str) -> str:
+    """`path` with the value of every secret-carrying query parameter replaced by ``***``."""
+    return _PATTERN.sub(r"\1***", path)
+
+
+class RedactSecrets(logging.Filter):
+    """For uvicorn's access log, whose record arguments are (client, method, path, version,
+    status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def redact_access_log() -> None:
+    """Install `RedactSecrets` on uvicorn's access log (once)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSecrets) for f in access.filters):
+        access.addFilter(RedactSecrets())
