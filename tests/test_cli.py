@@ -185,20 +185,51 @@ def test_bad_setting_is_named(tmp_path: Path) -> None:
 
 def test_user_add(run) -> None:  # type: ignore[no-untyped-def]
     assert run("city", "build").exit_code == 0
-    added = run(
-        "user", "add", "wang", "--role", "officer", "--password", "s3cret-pass", "--unit", "JX01-1"
-    )
+    good = "twelve plus chars"
+    added = run("user", "add", "wang", "--role", "officer", "--password", good, "--unit", "JX01-1")
     assert added.exit_code == 0, added.output
     assert "added officer wang" in added.output
-    again = run("user", "add", "wang", "--role", "dispatcher", "--password", "s3cret-pass")
+    again = run("user", "add", "wang", "--role", "dispatcher", "--password", good)
     assert again.exit_code != 0
     assert "exists already" in again.output
-    short = run("user", "add", "li", "--role", "dispatcher", "--password", "short")
-    assert short.exit_code == 2
-    assert "at least 8 characters" in " ".join(short.output.split())
-    role = run("user", "add", "zhao", "--role", "chief", "--password", "s3cret-pass")
+    rules = {
+        "short-pass1": "at least 12 characters",
+        "li-the-dispatcher": "must not contain the user name",
+        "Password2024!": "most common passwords",
+    }
+    for password, rule in rules.items():
+        refused = run("user", "add", "li", "--role", "dispatcher", "--password", password)
+        said = " ".join(refused.output.split())
+        assert refused.exit_code == 2, said
+        assert rule in said
+        assert password not in said  # a password is never echoed
+    no_unit = run("user", "add", "zhou", "--role", "officer", "--password", good)
+    assert no_unit.exit_code == 2
+    assert "needs his unit" in " ".join(no_unit.output.split())
+    role = run("user", "add", "zhao", "--role", "chief", "--password", good)
     assert role.exit_code == 2
     assert "chief" in role.output
+
+
+def _row_of(table: str, name: str) -> str:
+    return next(line for line in table.splitlines() if f" {name} " in line)
+
+
+def test_user_reset_disable_enable(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("city", "build").exit_code == 0
+    added = run("user", "add", "sun", "--role", "dispatcher", "--password", "twelve plus chars")
+    assert added.exit_code == 0, added.output
+    assert "active, password to change" in _row_of(run("user", "list").output, "sun")
+    reset = run("user", "reset-password", "sun")
+    assert reset.exit_code == 0, reset.output
+    password = reset.output.split()[-1]
+    assert len(password) == 16
+    assert run("user", "disable", "sun").exit_code == 0
+    assert "disabled" in _row_of(run("user", "list").output, "sun")
+    assert run("user", "enable", "sun").exit_code == 0
+    missing = run("user", "disable", "nobody")
+    assert missing.exit_code != 0
+    assert "does not exist" in missing.output
 
 
 def test_patrol_report(built_demo: dict[str, str]) -> None:

@@ -17,8 +17,16 @@ from jiaoxun.cli_common import command_errors, command_session, out, spinner
 from jiaoxun.cli_plan import plan_app, simulate_command
 from jiaoxun.errors import InvalidInput
 from jiaoxun.settings import Settings
+from jiaoxun.users.passwords import check_password, hash_password, new_password
 from jiaoxun.users.roles import Role
-from jiaoxun.users.service import create_user
+from jiaoxun.users.service import (
+    create_user,
+    list_users,
+    reset_password,
+    set_active,
+    unit_id_of,
+    user_named,
+)
 
 app = typer.Typer(help="交巡 jiaoxun: the command center of a merged traffic-and-patrol police.")
 city_app = typer.Typer(help="Build and inspect the city: roads, kiosks, zones, patrol plan.")
@@ -177,15 +185,77 @@ def user_add(
     role: Annotated[Role, typer.Option(help="what the user may do")],
     password: Annotated[str | None, typer.Option(help="asked for when not given")] = None,
     unit: Annotated[str | None, typer.Option(help="an officer's unit call sign")] = None,
+    kiosk: Annotated[int | None, typer.Option(help="a kiosk clerk's kiosk id")] = None,
 ) -> None:
-    """Add a user with a role (dispatcher, officer, kiosk_clerk, commander, admin)."""
+    """Add a user with a role (dispatcher, officer, kiosk_clerk, commander, admin); he must
+    change the password at his first login."""
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     with command_session() as (_, session):
+        check_password(password, username=name)
         create_user(
-            session, username=name, password=password, role=role, unit_call_sign=unit, by="cli"
+            session,
+            username=name,
+            role=role,
+            password_hash=hash_password(password),
+            unit_id=unit_id_of(session, unit) if unit is not None else None,
+            kiosk_id=kiosk,
+            by="cli",
         )
-    out.print(f"added {role.value} {name}")
+    out.print(f"added {role.value} {name} (to change the password at the first login)")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """The users, their roles, and whether each is active, locked or to change his password."""
+    with command_session() as (_, session):
+        table = Table("user", "role", "unit", "kiosk", "state")
+        now = datetime.now(UTC)
+        for user in list_users(session):
+            state = "active" if user.active else "disabled"
+            if user.locked_until is not None and user.locked_until > now:
+                state += f", locked until {user.locked_until:%H:%M:%S} UTC"
+            if user.must_change_password:
+                state += ", password to change"
+            unit, kiosk = (str(v) if v is not None else "" for v in (user.unit_id, user.kiosk_id))
+            table.add_row(user.username, user.role.value, unit, kiosk, state)
+    out.print(table)
+
+
+@user_app.command("reset-password")
+def user_reset_password(name: Annotated[str, typer.Argument(help="user name")]) -> None:
+    """Give a user a new random password (printed once, to be changed at his next login); his
+    tokens are revoked and a login lock is lifted."""
+    password = new_password()
+    with command_session() as (_, session):
+        reset_password(
+            session,
+            user=user_named(session, name),
+            password_hash=hash_password(password),
+            by="cli",
+            now=datetime.now(UTC),
+        )
+    out.print(f"new password of {name} (shown once, to change at the next login): {password}")
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="user name")]) -> None:
+    """Disable a user: he cannot log in, and his tokens stop working at once."""
+    with command_session() as (_, session):
+        set_active(
+            session, user=user_named(session, name), active=False, by="cli", now=datetime.now(UTC)
+        )
+    out.print(f"disabled {name}")
+
+
+@user_app.command("enable")
+def user_enable(name: Annotated[str, typer.Argument(help="user name")]) -> None:
+    """Enable a user again (a login lock is lifted too)."""
+    with command_session() as (_, session):
+        set_active(
+            session, user=user_named(session, name), active=True, by="cli", now=datetime.now(UTC)
+        )
+    out.print(f"enabled {name}")
 
 
 @patrol_app.command("report")

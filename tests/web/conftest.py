@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from center import Center
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from jiaoxun.db import transaction
 from jiaoxun.settings import Settings
+from jiaoxun.users.passwords import hash_password
 from jiaoxun.users.roles import Role
+from jiaoxun.users.service import set_password_hash, user_named
 from jiaoxun.web.app import create_app
 from jiaoxun.web.server import prepare
 
 MQTT_URL = os.environ.get("JIAOXUN_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
+
+
+def own_passwords(engine: Engine, names: list[str]) -> dict[str, str]:
+    """Each user's first-login password changed once, as his first login would (the forced
+    change itself is tested in test_users_api): the tests log in with passwords of their own."""
+    passwords = {name: secrets.token_urlsafe(16) for name in names}
+    with transaction(engine) as session:
+        for name, password in passwords.items():
+            user = user_named(session, name)
+            set_password_hash(
+                session,
+                user_id=user.id,
+                password_hash=hash_password(password),
+                now=datetime.now(UTC),
+            )
+    return passwords
 
 
 def free_port() -> int:
@@ -40,10 +62,13 @@ def center(
         jt808_port=free_port(),
         mqtt_url=MQTT_URL,
         mqtt_topic_prefix=f"jiaoxun-test-{uuid.uuid4().hex[:8]}/devices",
+        # every test logs in from the one address of the test client, the fuzzer with made-up
+        # names too: the limit per address is tested against a server of its own
+        login_failures_per_address=100_000,
     )
     engine, users = prepare(settings)
-    passwords = {name: password for name, (_, password) in users.items()}
-    assert set(passwords) == {r.value for r in Role}
+    assert set(users) == {r.value for r in Role}
+    passwords = own_passwords(engine, list(users))
     with TestClient(create_app(settings, engine)) as client:
         yield Center(client, engine, passwords, {}, request.param, settings.jt808_port)
     engine.dispose()

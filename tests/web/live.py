@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -64,9 +65,16 @@ class Server:
 
 
 def start_server(
-    *, database_url: str, data: Path, cache_dir: Path, extra: dict[str, str] | None = None
+    *,
+    database_url: str,
+    data: Path,
+    cache_dir: Path,
+    extra: dict[str, str] | None = None,
+    own_passwords: bool = True,
 ) -> tuple[Server, dict[str, str]]:
-    """Prepare the database, start a server on free ports; returns it and first passwords."""
+    """Prepare the database, start a server on free ports; returns it and the users' passwords:
+    their first-login ones changed once through the API (as each user's first login must), or
+    the first-login ones themselves when not `own_passwords`."""
     env = {
         **os.environ,
         "JIAOXUN_DATABASE_URL": database_url,
@@ -81,4 +89,25 @@ def start_server(
     engine.dispose()
     server = Server(env, data / "server.log")
     server.start()
-    return server, {name: password for name, (_, password) in users.items()}
+    passwords = {name: password for name, (_, password) in users.items()}
+    if own_passwords:
+        passwords = {
+            name: change_password(server, name, first) for name, first in passwords.items()
+        }
+    return server, passwords
+
+
+def change_password(server: Server, username: str, password: str) -> str:
+    """Log in with `password` and change it for a new random one, which is returned."""
+    reply = httpx.post(
+        f"{server.url}/api/auth/token", json={"username": username, "password": password}
+    )
+    assert reply.status_code == 200, reply.text
+    new = secrets.token_urlsafe(16)
+    changed = httpx.post(
+        f"{server.url}/api/auth/password",
+        json={"current_password": password, "new_password": new},
+        headers={"Authorization": f"Bearer {reply.json()['access_token']}"},
+    )
+    assert changed.status_code == 204, changed.text
+    return new

@@ -21,8 +21,9 @@ from live import Server, start_server
 from playwright.sync_api import Browser, Page, Route, expect
 
 from jiaoxun.db import make_engine, transaction
+from jiaoxun.users.passwords import hash_password
 from jiaoxun.users.roles import Role
-from jiaoxun.users.service import create_user
+from jiaoxun.users.service import create_user, unit_id_of
 
 ROBBERY = "010200"  # priority 1: three units from distinct zones (一点报警，多点响应)
 
@@ -92,9 +93,10 @@ def site(
             create_user(
                 session,
                 username="officer2",
-                password=(password := secrets.token_urlsafe(12)),
+                password_hash=hash_password(password := secrets.token_urlsafe(12)),
                 role=Role.OFFICER,
-                unit_call_sign="JX05-2",
+                unit_id=unit_id_of(session, "JX05-2"),
+                must_change_password=False,
             )
         engine.dispose()
         site.passwords["officer2"] = password

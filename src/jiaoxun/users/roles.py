@@ -20,6 +20,8 @@ class Permission(enum.StrEnum):
     MANAGE_UNITS = "manage_units"  # unit status and positions
     READ_AUDIT = "read_audit"
     CONFIGURE = "configure"  # categories, response plans, 1-3-5 tiers
+    READ_USERS = "read_users"  # the accounts, their roles and locks
+    MANAGE_USERS = "manage_users"  # create, disable, reset passwords, revoke tokens
 
 
 _ALL = frozenset(Permission)
@@ -36,7 +38,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         {Permission.READ_OPERATIONS, Permission.ACT_ON_ORDERS, Permission.MANAGE_UNITS}
     ),
     Role.KIOSK_CLERK: frozenset(),
-    Role.COMMANDER: _ALL,
+    Role.COMMANDER: _ALL - {Permission.MANAGE_USERS},
     Role.ADMIN: _ALL,
 }
 

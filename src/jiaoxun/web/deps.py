@@ -22,9 +22,10 @@ from jiaoxun.geo.gazetteer import Gazetteer
 from jiaoxun.settings import Settings
 from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.service import Ingestor
-from jiaoxun.users.models import User
+from jiaoxun.users.login import LoginGate
+from jiaoxun.users.models import ApiToken, User
 from jiaoxun.users.roles import Permission, may
-from jiaoxun.users.service import user_for_token
+from jiaoxun.users.service import PASSWORD_DUE, token_of
 
 T = TypeVar("T")
 
@@ -55,6 +56,11 @@ class AppState:
     #: the city map reply (JSON) and the place search, built on first use: static per city
     city_map: Once[bytes] = field(default_factory=Once)
     gazetteer: Once[Gazetteer] = field(default_factory=Once)
+    #: the limits of checking passwords: throttles, hashes at once
+    logins: LoginGate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.logins = LoginGate.from_settings(self.settings)
 
 
 def app_state(request: Request) -> AppState:
@@ -86,16 +92,28 @@ def read_session(state: AppState) -> Iterator[Session]:
         yield session
 
 
-def current_user(
+def current_token(
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    """The user of the bearer token, read outside the request's transaction, so that the
-    transaction (and on SQLite its write lock) starts only when the route needs it."""
+) -> ApiToken:
+    """The live token (with its user) of the request, read outside the request's transaction,
+    so that the transaction (and on SQLite its write lock) starts only when the route needs it.
+    Its user's password may be due: only the routes that let him change it take this."""
     if credentials is None:
         raise NotAuthenticated("this API needs a bearer token: POST /api/auth/token first")
     with read_session(state) as session:
-        return user_for_token(session, credentials.credentials)
+        return token_of(session, credentials.credentials)
+
+
+SignedIn = Annotated[ApiToken, Depends(current_token)]
+
+
+def current_user(token: SignedIn) -> User:
+    """The user of the bearer token, once his password is his own (not a first-login or reset
+    one)."""
+    if token.user.must_change_password:
+        raise NotAllowed(PASSWORD_DUE)
+    return token.user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
