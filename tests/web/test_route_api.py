@@ -94,10 +94,16 @@ def test_the_route_runs_from_the_unit_to_the_scene(
     assert route["eta_s"] == pytest.approx(candidate["eta_s"], abs=0.5)
 
 
-def test_an_officer_may_see_the_route(
+def test_an_officer_may_see_only_his_own_units_route(
     center: Center, incident: dict[str, Any], patrolling: dict[str, Any]
 ) -> None:
-    assert _route(center, incident["id"], patrolling["id"], user="officer").status_code == 200
+    mine = center.call("GET", "/api/me", user="officer").json()["unit"]["id"]
+    if mine != patrolling["id"]:
+        other = _route(center, incident["id"], patrolling["id"], user="officer")
+        assert other.status_code == 403
+        assert "his own unit's" in other.json()["message"]
+    own = _route(center, incident["id"], mine, user="officer")
+    assert own.status_code in (200, 403, 409), own.text  # 403: an incident of another zone
     assert _route(center, incident["id"], patrolling["id"], user="kiosk_clerk").status_code == 403
     no_token = center.client.get(
         f"/api/incidents/{incident['id']}/route", params={"unit_id": patrolling["id"]}

@@ -12,6 +12,7 @@ from jiaoxun.activities import service
 from jiaoxun.activities.models import ActivityKind
 from jiaoxun.activities.schemas import ActivityIn, ActivityOut, KindsOut
 from jiaoxun.db import MAX_ID
+from jiaoxun.incidents.access import scope_of
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import Now, SessionDep, StateDep, requires
@@ -43,13 +44,18 @@ def create_activity(
 def list_activities(
     session: SessionDep,
     state: StateDep,
-    _user: Reader,
+    user: Reader,
     unit_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: ActivityKind | None = None,
     since: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ActivityOut]:
-    """Activities newest first, optionally of one unit, of one kind, from a time on."""
+    """Activities newest first, optionally of one unit, of one kind, from a time on; an
+    officer reads only his own unit's (they name people, plates and ID numbers)."""
+    scope = scope_of(session, user)
+    if scope.limited:
+        scope.check_unit(unit_id or scope.unit_id or 0)
+        unit_id = scope.unit_id
     rows = service.list_activities(session, unit_id=unit_id, kind=kind, since=since, limit=limit)
     return [ActivityOut.model_validate(service.activity_data(a, state.city)) for a in rows]
 

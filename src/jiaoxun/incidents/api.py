@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from jiaoxun.db import MAX_ID
 from jiaoxun.incidents import dispatch, reference, service
+from jiaoxun.incidents.access import Scope, scope_of
 from jiaoxun.incidents.lifecycle import IncidentState, order_overdue
 from jiaoxun.incidents.models import CategoryRow, DispatchOrder, Incident
 from jiaoxun.incidents.schemas import (
@@ -46,7 +47,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def incident_out(incident: Incident, session: Session, state: AppState) -> IncidentOut:
+def incident_out(
+    incident: Incident, session: Session, state: AppState, scope: Scope | None = None
+) -> IncidentOut:
+    """The incident as `scope` may read it (the caller's name and phone only to the center
+    and to the units sent)."""
     category = session.get(CategoryRow, incident.category_code)
     zone = state.city.zone_by_id(incident.zone_id)
     fields = {
@@ -54,6 +59,8 @@ def incident_out(incident: Incident, session: Session, state: AppState) -> Incid
         for name in IncidentOut.model_fields
         if hasattr(incident, name) and name != "zone"
     }
+    if scope is not None and not scope.sees_caller(incident):
+        fields.update(caller_name="", caller_phone="")
     return IncidentOut(
         **fields,
         zone=zone.code if zone else None,
@@ -75,8 +82,10 @@ def order_out(order: DispatchOrder, state: AppState, now: Now) -> OrderOut:
     )
 
 
-def detail_out(incident: Incident, session: Session, state: AppState, now: Now) -> IncidentDetail:
-    base = incident_out(incident, session, state)
+def detail_out(
+    incident: Incident, session: Session, state: AppState, now: Now, scope: Scope | None = None
+) -> IncidentDetail:
+    base = incident_out(incident, session, state, scope)
     duplicates = (
         [
             DuplicateOut(
@@ -114,28 +123,34 @@ def create_incident(
 def list_incidents(
     session: SessionDep,
     state: StateDep,
-    _user: Reader,
+    user: Reader,
     status: Annotated[list[IncidentState] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[IncidentOut]:
-    """Incidents, newest first, optionally in some states (`?status=taken&status=dispatched`)."""
-    rows = service.list_incidents(session, states=status, limit=limit)
-    return [incident_out(i, session, state) for i in rows]
+    """Incidents, newest first, optionally in some states (`?status=taken&status=dispatched`);
+    an officer's: his zone's and those his unit was sent to."""
+    scope = scope_of(session, user)
+    rows = service.list_incidents(session, states=status, limit=limit, where=scope.incidents())
+    return [incident_out(i, session, state, scope) for i in rows]
 
 
 @router.get("/incidents/{incident_id}", responses=_ERRORS)
 def incident_detail(
-    incident_id: RowId, session: SessionDep, state: StateDep, now: Now, _user: Reader
+    incident_id: RowId, session: SessionDep, state: StateDep, now: Now, user: Reader
 ) -> IncidentDetail:
     """One incident with its orders, timeline, 1-3-5 verdicts and possible duplicates."""
-    return detail_out(get_incident(session, incident_id), session, state, now)
+    incident = get_incident(session, incident_id)
+    scope = scope_of(session, user)
+    scope.check(incident)
+    return detail_out(incident, session, state, now, scope)
 
 
 @router.get("/incidents/{incident_id}/recommendations", responses=_ERRORS)
 def recommendations(
-    incident_id: RowId, session: SessionDep, state: StateDep, now: Now, _user: Reader
+    incident_id: RowId, session: SessionDep, state: StateDep, now: Now, _user: Dispatcher
 ) -> RecommendationOut:
-    """Every unit ranked by exact road ETA, with the response plan's chosen set."""
+    """Every unit ranked by exact road ETA, with the response plan's chosen set (the
+    center's work: every unit's whereabouts)."""
     incident, result = dispatch.recommendations(
         session, incident_id, city=state.city, settings=state.settings, now=now
     )
@@ -169,10 +184,14 @@ def route(
     session: SessionDep,
     state: StateDep,
     now: Now,
-    _user: Reader,
+    user: Reader,
     unit_id: Annotated[int, Query(ge=1, le=MAX_ID, description="the unit to route")],
 ) -> RouteOut:
-    """The road route from a unit to the incident, with its ETA and length."""
+    """The road route from a unit to the incident, with its ETA and length (an officer:
+    his own unit's, to an incident he may read)."""
+    scope = scope_of(session, user)
+    scope.check_unit(unit_id)
+    scope.check(get_incident(session, incident_id))
     found = dispatch.route_to_incident(session, incident_id, unit_id, city=state.city, now=now)
     return RouteOut(
         unit_id=unit_id,

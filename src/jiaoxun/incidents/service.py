@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from jiaoxun.audit.models import AuditEntry
@@ -127,9 +127,15 @@ def create_incident(
 
 
 def list_incidents(
-    session: Session, *, states: Sequence[IncidentState] | None = None, limit: int = 200
+    session: Session,
+    *,
+    states: Sequence[IncidentState] | None = None,
+    limit: int = 200,
+    where: ColumnElement[bool] | None = None,
 ) -> Sequence[Incident]:
     query = select(Incident).order_by(Incident.id.desc()).limit(limit)
+    if where is not None:
+        query = query.where(where)
     if states:
         query = query.where(Incident.state.in_(states))
     return session.scalars(query.options(selectinload(Incident.orders))).all()

@@ -22,6 +22,7 @@ from jiaoxun.errors import (
     NotFound,
     TooManyRequests,
 )
+from jiaoxun.incidents.access import scope_of
 from jiaoxun.tracking.devices import (
     SECRET_PROTOCOLS,
     device_by_id,
@@ -277,13 +278,15 @@ def track(
     unit_id: RowId,
     session: SessionDep,
     now: Now,
-    _user: Reader,
+    user: Reader,
     from_: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
     step_s: Annotated[float, Query(ge=0, le=3600, description="keep one point per step")] = 0,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> TrackOut:
-    """A unit's track between two times (the last hour by default), downsampled on request."""
+    """A unit's track between two times (the last hour by default), downsampled on request;
+    an officer reads only his own unit's."""
+    scope_of(session, user).check_unit(unit_id)
     if session.get(Unit, unit_id) is None:
         raise NotFound(f"unit {unit_id} does not exist")
     end = to or now
