@@ -241,21 +241,20 @@ def user_reset_password(name: Annotated[str, typer.Argument(help="user name")]) 
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="user name")]) -> None:
     """Disable a user: he cannot log in, and his tokens stop working at once."""
-    with command_session() as (_, session):
-        set_active(
-            session, user=user_named(session, name), active=False, by="cli", now=datetime.now(UTC)
-        )
-    out.print(f"disabled {name}")
+    _set_active(name, active=False)
 
 
 @user_app.command("enable")
 def user_enable(name: Annotated[str, typer.Argument(help="user name")]) -> None:
     """Enable a user again (a login lock is lifted too)."""
+    _set_active(name, active=True)
+
+
+def _set_active(name: str, *, active: bool) -> None:
     with command_session() as (_, session):
-        set_active(
-            session, user=user_named(session, name), active=True, by="cli", now=datetime.now(UTC)
-        )
-    out.print(f"enabled {name}")
+        user = user_named(session, name)
+        set_active(session, user=user, active=active, by="cli", now=datetime.now(UTC))
+    out.print(f"{'enabled' if active else 'disabled'} {name}")
 
 
 @patrol_app.command("report")

@@ -84,19 +84,19 @@ def create(
 @router.post("/{user_id}/disable")
 def disable(user_id: RowId, admin: Admin, session: SessionDep, now: Now) -> UserOut:
     """He cannot log in, and his tokens are revoked at once."""
-    user = set_active(
-        session, user=get_user(session, user_id), active=False, by=admin.username, now=now
+    user = get_user(session, user_id)
+    return UserOut.model_validate(
+        set_active(session, user=user, active=False, by=admin.username, now=now)
     )
-    return UserOut.model_validate(user)
 
 
 @router.post("/{user_id}/enable")
 def enable(user_id: RowId, admin: Admin, session: SessionDep, now: Now) -> UserOut:
     """He may log in again (a login lock is lifted too)."""
-    user = set_active(
-        session, user=get_user(session, user_id), active=True, by=admin.username, now=now
+    user = get_user(session, user_id)
+    return UserOut.model_validate(
+        set_active(session, user=user, active=True, by=admin.username, now=now)
     )
-    return UserOut.model_validate(user)
 
 
 @router.post("/{user_id}/password")

@@ -129,17 +129,8 @@ def set_active(session: Session, *, user: User, active: bool, by: str, now: date
         user.failed_logins, user.locked_until = 0, None
     session.flush()
     revoked = 0 if active else revoke_tokens(session, user_id=user.id, now=now)
-    record(
-        session,
-        by=by,
-        action="update",
-        entity="user",
-        entity_id=user.id,
-        from_state=before,
-        to_state="active" if active else "disabled",
-        detail={"username": user.username, "tokens_revoked": revoked},
-        at=now,
-    )
+    after = "active" if active else "disabled"
+    _audit(session, user, by=by, now=now, revoked=revoked, from_state=before, to_state=after)
     return user
 
 
@@ -152,33 +143,41 @@ def reset_password(
         session, user_id=user.id, password_hash=password_hash, now=now, must_change=True
     )
     session.refresh(user)
-    record(
-        session,
-        by=by,
-        action="update",
-        entity="user",
-        entity_id=user.id,
-        reason="password reset",
-        detail={"username": user.username, "tokens_revoked": revoked},
-        at=now,
-    )
+    _audit(session, user, by=by, now=now, revoked=revoked, reason="password reset")
     return user
 
 
 def revoke_user_tokens(session: Session, *, user: User, by: str, now: datetime) -> int:
     """Revoke every live token of `user`; returns how many."""
     revoked = revoke_tokens(session, user_id=user.id, now=now)
+    _audit(session, user, by=by, now=now, revoked=revoked, reason="tokens revoked")
+    return revoked
+
+
+def _audit(
+    session: Session,
+    user: User,
+    *,
+    by: str,
+    now: datetime,
+    revoked: int,
+    reason: str = "",
+    from_state: str | None = None,
+    to_state: str | None = None,
+) -> None:
+    """An administrator's change of `user` in the audit log."""
     record(
         session,
         by=by,
         action="update",
         entity="user",
         entity_id=user.id,
-        reason="tokens revoked",
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
         detail={"username": user.username, "tokens_revoked": revoked},
         at=now,
     )
-    return revoked
 
 
 def set_password_hash(
