@@ -1,4 +1,4 @@
-"""JT/T 808 framing: split a terminal's TCP stream into frames, read headers, write replies.
+"""JT/T 808 frames: read a header, check a frame, write the platform's replies.
 
 A JT/T 808 frame is a letter in an envelope sealed at both ends with 0x7E: inside are a header
 (message id, body attributes, the terminal's phone number in BCD, a serial number), the body and
@@ -6,16 +6,21 @@ a one-byte XOR check code. A 0x7E or 0x7D inside is escaped as 0x7D 0x02 or 0x7D
 2011/2013 header carries a 6-byte phone number; the 2019 header sets bit 14 of the body
 attributes, adds a protocol-version byte and widens the phone number to 10 bytes.
 
-`FrameSplitter` turns arriving bytes into unescaped frames, `decode_frame` checks one and reads
-its header, and `jiaoxun.tracking.jt808_messages.decode_message` reads the body. Every malformed
-input raises `Jt808Error` and nothing else. Nothing here opens sockets or keeps global state.
+`jiaoxun.tracking.jt808_stream.FrameSplitter` turns arriving bytes into unescaped frames,
+`decode_frame` checks one and reads its header, and `jiaoxun.tracking.jt808_messages.decode_message`
+reads the body. Every malformed input raises `Jt808Error` and nothing else. Nothing here opens
+sockets or keeps global state.
+
+Strict about integrity, lenient about layout: the check code must hold, but a frame whose body
+length field is off by a few bytes, or whose 2019 version flag sits on a 2013 header, is read
+as the bytes say and carries a `Fault` that names what was tolerated.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import NamedTuple
 
 from jiaoxun.errors import InvalidInput
@@ -27,9 +32,11 @@ HEADER_2013_BYTES = 12
 HEADER_2019_BYTES = 17
 SUBPACKAGE_BYTES = 4
 MIN_FRAME_BYTES = HEADER_2013_BYTES + 1
-# the largest legal frame (2019 header, subpackage fields, full body, check code) with every
-# byte escaped into two: anything longer between delimiters is not a frame
-MAX_FRAME_BYTES = 2 * (HEADER_2019_BYTES + SUBPACKAGE_BYTES + MAX_BODY_BYTES + 1)
+#: how far a body length field may be off and the frame still be read: below the 5 bytes by
+#: which the two header layouts differ, so a length can never fit both readings
+BODY_LENGTH_SLACK = 4
+#: the largest frame read (2019 header, subpackage fields, full body and slack, check code)
+MAX_FRAME_UNESCAPED = HEADER_2019_BYTES + SUBPACKAGE_BYTES + MAX_BODY_BYTES + BODY_LENGTH_SLACK + 1
 
 VERSION_FLAG = 1 << 14
 SUBPACKAGE_FLAG = 1 << 13
@@ -41,6 +48,30 @@ class Jt808Error(InvalidInput):
 
 class UnsupportedMessage(Jt808Error):
     """A well-formed frame this codec does not read (unknown id, encrypted or subpackaged)."""
+
+
+class Leniency(StrEnum):
+    """A way real terminals bend the standard that the codec reads past (see `Fault`)."""
+
+    BODY_LENGTH = "body length off by a few bytes"
+    VERSION_FLAG = "2019 version flag on a 2013 header"
+    STRAY_ESCAPE = "unescaped 0x7d"
+    STRAY_DELIMITER = "unescaped 0x7e"
+    SHORT_LAST_ITEM = "last additional item cut short"
+    REPEATED_ITEM = "repeated additional item"
+    ITEM_SIZE = "standard item of the wrong size"
+    HEARTBEAT_BODY = "heartbeat with a body"
+    BATCH_COUNT = "batch count differs from its positions"
+    DROPPED_POSITION = "unsound position left out of a batch"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What a frame or message did against the standard, and was forgiven: the kind (counted)
+    and the detail (logged), e.g. ``Fault(Leniency.BODY_LENGTH, "body length 46, 44 bytes")``."""
+
+    kind: Leniency
+    detail: str
 
 
 class Subpackage(NamedTuple):
@@ -65,10 +96,11 @@ class Header:
 
 @dataclass(frozen=True)
 class Frame:
-    """A checked frame: its header and its raw body."""
+    """A checked frame: its header, its raw body, and what was tolerated in its layout."""
 
     header: Header
     body: bytes
+    faults: tuple[Fault, ...] = ()
 
 
 class Result(IntEnum):
@@ -91,6 +123,42 @@ class RegistrationResult(IntEnum):
     NO_SUCH_TERMINAL = 4
 
 
+class BodyReader:
+    """Reads fields off a body in order; running short raises `Jt808Error` naming the field."""
+
+    def __init__(self, data: bytes, what: str) -> None:
+        self.data, self.what, self.pos = data, what, 0
+
+    @property
+    def remaining(self) -> int:
+        return len(self.data) - self.pos
+
+    def take(self, size: int, name: str) -> bytes:
+        if self.pos + size > len(self.data):
+            raise Jt808Error(
+                f"{self.what} body of {len(self.data)} bytes ends before {name} "
+                f"(bytes {self.pos}..{self.pos + size})"
+            )
+        self.pos += size
+        return self.data[self.pos - size : self.pos]
+
+    def u8(self, name: str) -> int:
+        return self.take(1, name)[0]
+
+    def u16(self, name: str) -> int:
+        return int.from_bytes(self.take(2, name))
+
+    def u32(self, name: str) -> int:
+        return int.from_bytes(self.take(4, name))
+
+    def rest(self) -> bytes:
+        return self.take(self.remaining, "the end")
+
+    def done(self) -> None:
+        if self.remaining:
+            raise Jt808Error(f"{self.what} body has {self.remaining} bytes after its last field")
+
+
 def check_code(data: bytes) -> int:
     """XOR of all bytes: the check code of header + body."""
     code = 0
@@ -104,120 +172,56 @@ def escape(data: bytes) -> bytes:
     return data.replace(b"\x7d", b"\x7d\x01").replace(b"\x7e", b"\x7d\x02")
 
 
-def unescape(data: bytes) -> bytes:
-    """Undo `escape`; a 0x7D followed by anything but 0x01 or 0x02 is an error."""
-    out = bytearray()
-    i = 0
-    while i < len(data):
-        byte = data[i]
-        if byte == DELIMITER:
-            raise Jt808Error(f"unescaped 0x7e at offset {i} inside a frame")
-        if byte == ESCAPE:
-            follower = data[i + 1] if i + 1 < len(data) else None
-            if follower not in (0x01, 0x02):
-                shown = "end of frame" if follower is None else f"0x{follower:02x}"
-                raise Jt808Error(f"escape 0x7d at offset {i} is followed by {shown}, not 0x01/0x02")
-            out.append(ESCAPE if follower == 0x01 else DELIMITER)
-            i += 2
-        else:
-            out.append(byte)
-            i += 1
-    return bytes(out)
+class _Layout(NamedTuple):
+    version_2019: bool
+    body_start: int
+    faults: tuple[Fault, ...]
 
 
-class FrameSplitter:
-    """Cuts a terminal's TCP byte stream into unescaped frames (header + body + check code).
-
-    Feed bytes as they arrive; each call returns the frames completed so far. Every 0x7E is a
-    boundary, so one lost delimiter costs at most one frame. Bytes before the first delimiter
-    and scraps too short to be a frame count in ``skipped_bytes``; a frame longer than
-    ``max_frame_bytes`` (escaped) is dropped at once and counted in ``dropped_oversized``, one
-    with a broken escape in ``dropped_bad_escape``.
-    """
-
-    def __init__(self, *, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
-        if max_frame_bytes < MIN_FRAME_BYTES:
-            raise Jt808Error(f"max_frame_bytes {max_frame_bytes} is below {MIN_FRAME_BYTES}")
-        self.max_frame_bytes = max_frame_bytes
-        self.skipped_bytes = 0
-        self.dropped_oversized = 0
-        self.dropped_bad_escape = 0
-        self._buffer = bytearray()
-        self._in_frame = False  # a delimiter has been seen
-        self._discarding = False  # the current frame is oversized: skip to the next delimiter
-
-    def feed(self, data: bytes) -> list[bytes]:
-        """Take the next bytes of the stream; return the frames they complete, in order."""
-        frames: list[bytes] = []
-        pos = 0
-        while pos <= len(data):
-            end = data.find(DELIMITER, pos)
-            piece = data[pos : end if end >= 0 else len(data)]
-            if not self._in_frame:
-                self.skipped_bytes += len(piece)
-            elif not self._discarding:
-                self._buffer += piece[: self.max_frame_bytes + 1 - len(self._buffer)]
-                if len(self._buffer) > self.max_frame_bytes:
-                    self.dropped_oversized += 1
-                    self._buffer.clear()
-                    self._discarding = True
-            if end < 0:
-                break
-            self._end_frame(frames)
-            pos = end + 1
-        return frames
-
-    def _end_frame(self, frames: list[bytes]) -> None:
-        if self._in_frame and not self._discarding and self._buffer:
-            try:
-                frame = unescape(bytes(self._buffer))
-            except Jt808Error:
-                self.dropped_bad_escape += 1
-            else:
-                if len(frame) < MIN_FRAME_BYTES:
-                    self.skipped_bytes += len(self._buffer)
-                else:
-                    frames.append(frame)
-        self._buffer.clear()
-        self._in_frame = True
-        self._discarding = False
+def _layout(content: bytes, attributes: int) -> _Layout:
+    """Where the body starts, from the version flag and the body length field; a flag on a
+    2013-sized header, or a length a few bytes off, is read as the bytes say."""
+    declared = attributes & MAX_BODY_BYTES
+    extra = SUBPACKAGE_BYTES if attributes & SUBPACKAGE_FLAG else 0
+    flagged = bool(attributes & VERSION_FLAG)
+    header_bytes = (HEADER_2019_BYTES if flagged else HEADER_2013_BYTES) + extra
+    present = len(content) - header_bytes
+    if present == declared:
+        return _Layout(flagged, header_bytes, ())
+    if flagged and present + HEADER_2019_BYTES - HEADER_2013_BYTES == declared:
+        detail = f"body length {declared} fits a 2013 header, not the flagged 2019 one"
+        return _Layout(False, HEADER_2013_BYTES + extra, (Fault(Leniency.VERSION_FLAG, detail),))
+    if present >= 0 and abs(present - declared) <= BODY_LENGTH_SLACK:
+        detail = f"body length field says {declared}, the frame holds {present} bytes"
+        return _Layout(flagged, header_bytes, (Fault(Leniency.BODY_LENGTH, detail),))
+    raise Jt808Error(
+        f"body length {declared} does not match the {max(present, 0)} bytes after the header "
+        f"(tolerance {BODY_LENGTH_SLACK})"
+    )
 
 
 def decode_frame(data: bytes) -> Frame:
     """Check an unescaped frame (header + body + check code) and read its header."""
-    if len(data) < MIN_FRAME_BYTES:
+    if not MIN_FRAME_BYTES <= len(data) <= MAX_FRAME_UNESCAPED:
         raise Jt808Error(
-            f"frame of {len(data)} bytes is shorter than the minimum {MIN_FRAME_BYTES}"
+            f"frame of {len(data)} bytes is outside {MIN_FRAME_BYTES}..{MAX_FRAME_UNESCAPED}"
         )
     content, code = data[:-1], data[-1]
     if check_code(content) != code:
         raise Jt808Error(f"check code 0x{code:02x} does not match 0x{check_code(content):02x}")
     message_id, attributes = struct.unpack_from(">HH", content)
+    layout = _layout(content, attributes)
     protocol_version: int | None = None
-    if attributes & VERSION_FLAG:
-        if len(content) < HEADER_2019_BYTES:
-            raise Jt808Error(
-                f"2019 header needs {HEADER_2019_BYTES} bytes, frame has {len(content)}"
-            )
+    if layout.version_2019:
         protocol_version, phone, pos = content[4], content[5:15].hex(), 15
     else:
         phone, pos = content[4:10].hex(), 10
     serial = int.from_bytes(content[pos : pos + 2])
-    pos += 2
     subpackage = None
     if attributes & SUBPACKAGE_FLAG:
-        if len(content) < pos + SUBPACKAGE_BYTES:
-            raise Jt808Error(f"subpackage fields end at byte {pos + 4}, frame has {len(content)}")
-        subpackage = Subpackage(*struct.unpack_from(">HH", content, pos))
-        pos += SUBPACKAGE_BYTES
+        subpackage = Subpackage(*struct.unpack_from(">HH", content, pos + 2))
         if not 1 <= subpackage.number <= subpackage.total:
             raise Jt808Error(f"subpackage number {subpackage.number} outside 1..{subpackage.total}")
-    body_length = attributes & MAX_BODY_BYTES
-    if pos + body_length != len(content):
-        raise Jt808Error(
-            f"body length {body_length} does not match the {len(content) - pos} bytes after "
-            "the header"
-        )
     header = Header(
         message_id=message_id,
         phone=phone,
@@ -226,7 +230,28 @@ def decode_frame(data: bytes) -> Frame:
         encryption=(attributes >> 10) & 0b111,
         subpackage=subpackage,
     )
-    return Frame(header=header, body=content[pos:])
+    return Frame(header=header, body=content[layout.body_start :], faults=layout.faults)
+
+
+def frame_fits(data: bytes) -> bool:
+    """Whether an unescaped frame passes `decode_frame` (its check code and its length)."""
+    try:
+        decode_frame(data)
+    except Jt808Error:
+        return False
+    return True
+
+
+def frame_wants_more(data: bytes) -> bool:
+    """Whether an unescaped piece is shorter than its own header says a frame must be: the
+    head of a frame that a stray 0x7E cut (see `jiaoxun.tracking.jt808_stream`)."""
+    if len(data) < 4:
+        return False
+    attributes = int.from_bytes(data[2:4])
+    header = HEADER_2019_BYTES if attributes & VERSION_FLAG else HEADER_2013_BYTES
+    if attributes & SUBPACKAGE_FLAG:
+        header += SUBPACKAGE_BYTES
+    return len(data) < header + (attributes & MAX_BODY_BYTES) + 1
 
 
 def encode_frame(header: Header, body: bytes) -> bytes:
