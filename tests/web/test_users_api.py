@@ -206,6 +206,7 @@ def test_admin_creates_users_with_their_unit_or_kiosk(center: Center) -> None:
         ("dispatcher", "GET", "/api/users", 403),
         ("officer", "POST", "/api/users/1/revoke-tokens", 403),
         ("kiosk_clerk", "GET", "/api/users/options", 403),
+        ("commander", "GET", "/api/users/options", 403),
     ],
 )
 def test_only_an_admin_manages_users(

@@ -51,7 +51,7 @@ def users(_reader: Reader, session: SessionDep) -> list[UserOut]:
 
 
 @router.get("/options")
-def options(_reader: Reader, session: SessionDep) -> UserOptionsOut:
+def options(_admin: Admin, session: SessionDep) -> UserOptionsOut:
     """What a new account may be: its role, an officer's unit, a kiosk clerk's kiosk."""
     units = session.execute(select(Unit.id, Unit.call_sign).order_by(Unit.call_sign))
     kiosks = session.execute(select(Kiosk.id, Kiosk.name).order_by(Kiosk.id))
