@@ -1,0 +1,119 @@
+"""Every route × every role against the roles table of the README (issue 11: need to know).
+
+The table below is the specification: who may call each operation of the OpenAPI description.
+The test walks the app's own description, so a new route without a row fails here until
+someone decides who may call it. A refusal by role is a 403 naming the role; a call allowed by
+role may still be refused by scope (an officer's own unit, his zone), which names no role.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from center import Center
+
+ROLES = ("dispatcher", "officer", "kiosk_clerk", "commander", "admin")
+ANYONE = frozenset({"anonymous", *ROLES})
+LOGGED_IN = frozenset(ROLES)
+OPERATIONS = frozenset({"dispatcher", "officer", "commander", "admin"})  # read operations
+CENTER = frozenset({"dispatcher", "commander", "admin"})  # take calls, dispatch
+COMMAND = frozenset({"commander", "admin"})  # configure, audit, devices, batches
+ADMIN = frozenset({"admin"})
+
+TABLE: dict[str, frozenset[str]] = {
+    "POST /api/auth/token": ANYONE,
+    "POST /api/auth/logout": LOGGED_IN,
+    "POST /api/auth/password": LOGGED_IN,
+    "GET /api/me": LOGGED_IN,
+    "GET /api/health": ANYONE,
+    "GET /api/osmand": ANYONE,  # a device proves itself with its secret, not a login
+    "POST /api/osmand": ANYONE,
+    "GET /api/users": COMMAND,
+    "POST /api/users": ADMIN,
+    "GET /api/users/options": ADMIN,
+    "POST /api/users/{user_id}/disable": ADMIN,
+    "POST /api/users/{user_id}/enable": ADMIN,
+    "POST /api/users/{user_id}/password": ADMIN,
+    "POST /api/users/{user_id}/revoke-tokens": ADMIN,
+    "POST /api/events/ticket": OPERATIONS,
+    "POST /api/incidents": CENTER,
+    "GET /api/incidents": OPERATIONS,
+    "GET /api/incidents/{incident_id}": OPERATIONS,
+    "GET /api/incidents/{incident_id}/recommendations": CENTER,
+    "GET /api/incidents/{incident_id}/route": OPERATIONS,
+    "POST /api/incidents/{incident_id}/dispatch": CENTER,
+    "POST /api/orders/{order_id}/status": OPERATIONS,
+    "POST /api/orders/{order_id}/reassign": CENTER,
+    "POST /api/incidents/{incident_id}/close": CENTER,
+    "POST /api/incidents/{incident_id}/cancel": CENTER,
+    "POST /api/incidents/{incident_id}/merge": CENTER,
+    "GET /api/categories": OPERATIONS,
+    "POST /api/categories": COMMAND,
+    "PATCH /api/categories/{code}": COMMAND,
+    "GET /api/plans": OPERATIONS,
+    "PUT /api/plans": COMMAND,
+    "GET /api/tiers": OPERATIONS,
+    "PUT /api/tiers": COMMAND,
+    "DELETE /api/tiers/{name}": COMMAND,
+    "GET /api/units": OPERATIONS,
+    "POST /api/units/{unit_id}/status": OPERATIONS,
+    "POST /api/me/phone": OPERATIONS,
+    "POST /api/me/position": OPERATIONS,
+    "POST /api/positions": COMMAND,
+    "GET /api/devices": COMMAND,
+    "POST /api/devices": COMMAND,
+    "POST /api/devices/{device_id}/secret": COMMAND,
+    "GET /api/units/{unit_id}/track": OPERATIONS,
+    "GET /api/tracking/stats": OPERATIONS,
+    "GET /api/patrol/report": OPERATIONS,
+    "POST /api/patrol/points/{point_id}/check-in": OPERATIONS,
+    "GET /api/audit": COMMAND,
+    "GET /api/city/map": OPERATIONS,
+    "GET /api/places": OPERATIONS,
+    "POST /api/activities": OPERATIONS,
+    "GET /api/activities": OPERATIONS,
+    "GET /api/activities/kinds": OPERATIONS,
+}
+# side effects that would spoil the session for the rest of the matrix
+HARMLESS_BODY: dict[str, dict[str, Any]] = {
+    "POST /api/auth/logout": {},
+    "POST /api/auth/password": {"current": "wrong", "new": "x"},
+    "POST /api/auth/token": {"username": "nobody-at-all", "password": "wrong password"},
+}
+
+
+def _operations(center: Center) -> list[str]:
+    spec = center.client.app.openapi()  # type: ignore[attr-defined]
+    return [f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m in ops]
+
+
+def test_every_route_has_a_row_and_every_row_a_route(center: Center) -> None:
+    assert sorted(_operations(center)) == sorted(TABLE)
+
+
+def _call(center: Center, operation: str, role: str) -> Any:
+    method, path = operation.split(" ", 1)
+    url = re.sub(r"\{[^}]+\}", "999999", path)
+    headers = {} if role == "anonymous" else center.as_(role)
+    body = HARMLESS_BODY.get(operation, {})
+    kwargs: dict[str, Any] = {"json": body} if method in {"POST", "PUT", "PATCH"} else {}
+    return center.client.request(method, url, headers=headers, **kwargs)
+
+
+@pytest.mark.parametrize("role", ["anonymous", *ROLES])
+def test_each_role_gets_exactly_what_the_table_gives(center: Center, role: str) -> None:
+    wrong = []
+    for operation, allowed in TABLE.items():
+        if operation == "POST /api/auth/logout":
+            continue  # would end the role's session; tested in the accounts tests
+        reply = _call(center, operation, role)
+        body = reply.json() if reply.content else {}
+        message = body.get("message", "") if isinstance(body, dict) else ""
+        refused_by_role = (reply.status_code == 401 and "bearer token" in message) or (
+            reply.status_code == 403 and "may not" in message
+        )
+        if reply.status_code >= 500 or refused_by_role == (role in allowed):
+            wrong.append(f"{operation}: {reply.status_code} {message[:80]}")
+    assert wrong == []
