@@ -1,5 +1,5 @@
 """The browser pages: the command center at `/`, the officer's mobile page at `/officer`, the
-API's documentation at `/docs`.
+API's documentation at `/docs`, user administration at `/admin`.
 
 Plain ES modules and CSS served as static files, with Leaflet and Swagger UI from the project's
 npm lock file (`node_modules`, installed by the set-up command): no build step, no CDN, no tile
@@ -47,6 +47,10 @@ def mount_pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/m", include_in_schema=False)
     def officer_short() -> RedirectResponse:
         return RedirectResponse("/officer")
+
+    @app.get("/admin", include_in_schema=False)
+    def user_administration() -> FileResponse:
+        return FileResponse(STATIC / "admin.html", headers={"Cache-Control": "no-cache"})
 
     if settings.docs != "off":
         _mount_docs(app, login=settings.docs == "login")

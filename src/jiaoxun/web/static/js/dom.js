@@ -1,6 +1,7 @@
 // Building elements from data without innerHTML: what callers typed never becomes markup;
 // and the start every page shares.
 
+import { api } from "./api.js";
 import { switchLanguage, t, translate } from "./i18n.js";
 
 export function el(tag, attributes = {}, ...children) {
@@ -53,32 +54,60 @@ export function alertIn(form, message) {
   if (line) line.textContent = message || "";
 }
 
+function text(tag, key, attributes = {}) {
+  return el(tag, { ...attributes, dataset: { i18n: key } }, t(key));
+}
+
+function field(key, attributes) {
+  return el("label", {}, text("span", key), el("input", { required: true, ...attributes }));
+}
+
 function loginForm() {
-  const text = (tag, key, attributes = {}) => el(tag, { ...attributes, dataset: { i18n: key } }, t(key));
   return el(
     "form",
     { id: "login", class: "login", hidden: true },
     text("h1", "login.title"),
-    el("label", {}, text("span", "login.username"), el("input", { name: "username", autocomplete: "username", required: true })),
-    el("label", {}, text("span", "login.password"), el("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+    field("login.username", { name: "username", autocomplete: "username" }),
+    field("login.password", { name: "password", type: "password", autocomplete: "current-password" }),
     text("button", "login.submit", { type: "submit" }),
     el("p", { class: "error", role: "alert" }),
   );
 }
 
-/** Start a page: its language, the header's language switch and log-out, and the log-in form
- * when there is no token. When the page cannot start (a role it is not for, say) the token is
- * dropped and the form shows why. */
+/** The form that a first-login or reset password leads to: nothing else works until the user
+ * has a password of his own. */
+function passwordForm() {
+  const secret = (name, autocomplete) => ({ name, type: "password", autocomplete });
+  return el(
+    "form",
+    { id: "password-change", class: "login", hidden: true },
+    text("h1", "password.title"),
+    text("p", "password.why", { class: "hint" }),
+    field("password.current", secret("current", "current-password")),
+    field("password.new", secret("new", "new-password")),
+    field("password.repeat", secret("repeat", "new-password")),
+    text("p", "password.rule", { class: "hint" }),
+    text("button", "password.submit", { type: "submit" }),
+    el("p", { class: "error", role: "alert" }),
+  );
+}
+
+/** Start a page: its language, the header's language switch and log-out, the log-in form when
+ * there is no token, and the password change when the server says the password must be
+ * changed first. When the page cannot start (a role it is not for, say) the token is dropped
+ * and the form shows why. */
 export function boot({ login, session, start }) {
   translate();
   $("#lang").addEventListener("click", switchLanguage);
-  $("#logout").addEventListener("click", () => {
+  $("#logout").addEventListener("click", async () => {
+    await api("POST", "/api/auth/logout").catch(() => {}); // the server forgets the token
     session.clear();
     location.reload();
   });
   window.addEventListener("jx:logged-out", () => location.reload());
   const form = loginForm();
-  $("header").after(form);
+  const change = passwordForm();
+  $("header").after(form, change);
   const run = async () => {
     try {
       await start();
@@ -90,19 +119,49 @@ export function boot({ login, session, start }) {
       alertIn(form, error.message);
     }
   };
+  const askNewPassword = (current) => {
+    const known = current != null;
+    change.elements.current.value = current ?? "";
+    change.elements.current.closest("label").hidden = known; // just typed at the log-in form
+    change.hidden = false;
+    $("#logout").hidden = false;
+    change.elements[known ? "new" : "current"].focus();
+  };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = new FormData(form);
+    let reply;
     try {
-      await login(data.get("username"), data.get("password"));
+      reply = await login(data.get("username"), data.get("password"));
     } catch (error) {
       alertIn(form, error.message);
       return;
     }
     alertIn(form, "");
     form.hidden = true;
+    if (reply.must_change_password) askNewPassword(data.get("password"));
+    else await run();
+  });
+  change.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(change);
+    if (data.get("new") !== data.get("repeat")) {
+      alertIn(change, t("password.mismatch"));
+      return;
+    }
+    try {
+      await api("POST", "/api/auth/password", { current_password: data.get("current"), new_password: data.get("new") });
+    } catch (error) {
+      alertIn(change, error.message);
+      return;
+    }
+    session.save({ ...session.user, access_token: session.token, must_change_password: false });
+    change.reset();
+    alertIn(change, "");
+    change.hidden = true;
     await run();
   });
-  if (session.token) run();
+  if (session.token && session.user?.must_change_password) askNewPassword(null);
+  else if (session.token) run();
   else form.hidden = false;
 }
