@@ -43,6 +43,7 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +53,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from harness import cache_folder, fail_on, parse_args
-from jiaoxun.db import make_engine
+from harness import cache_folder, fail_on, parse_args, ready_server_city
+from jiaoxun.db import make_engine, transaction
 from jiaoxun.settings import Settings
-from jiaoxun.web.server import prepare
+from jiaoxun.tracking.models import Device
+from jiaoxun.units.models import Unit
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES_PROBE_S = 3
@@ -77,7 +79,7 @@ CREATE = "POST /api/incidents"
 RECOMMEND = "GET /api/incidents/{id}/recommendations"
 DISPATCH = "POST /api/incidents/{id}/dispatch"
 ORDER = "POST /api/orders/{id}/status"
-FIX = "POST /api/units/{id}/fix"
+FIX = "POST /api/positions (the car at the scene)"
 CLOSE = "POST /api/incidents/{id}/close"
 CYCLE_REQUESTS = (CREATE, RECOMMEND, DISPATCH, ORDER, FIX, CLOSE)
 
@@ -122,6 +124,8 @@ class Desk:
     rng: random.Random
     recorder: Recorder
     deadline: float = math.inf
+    #: the terminals' positions come in as a batch import, which the commander may post
+    fixer: dict[str, str] = field(default_factory=dict)
 
     async def call(self, name: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
         if time.perf_counter() >= self.deadline:
@@ -187,10 +191,16 @@ async def work_order(desk: Desk, order: dict[str, Any], incident: dict[str, Any]
         path = f"/api/orders/{order['id']}/status"
         if not ok(await desk.call(ORDER, "POST", path, json={"state": state})):
             return False
-        if state == "arrived":
-            fix = {"lon": incident["lon"], "lat": incident["lat"]}
-            path = f"/api/units/{order['unit_id']}/fix"
-            if not ok(await desk.call(FIX, "POST", path, json=fix)):
+        if state == "arrived":  # the car's terminal reports it at the scene
+            fix = {
+                "device_id": car_device(order["unit_id"]),
+                "lon": incident["lon"],
+                "lat": incident["lat"],
+                "at": datetime.now(UTC).isoformat(),
+            }
+            body = {"positions": [fix]}
+            reply = await desk.call(FIX, "POST", "/api/positions", json=body, headers=desk.fixer)
+            if not ok(reply) or reply is None or reply.json()["accepted"] != 1:
                 return False
     return True
 
@@ -240,6 +250,19 @@ async def log_in(desk: Desk, password: str) -> None:
             return
 
 
+def car_device(unit_id: int) -> str:
+    return f"bench-car-{unit_id}"
+
+
+def register_cars(url: str) -> None:
+    """A terminal for every car, so that its positions enter by the one path for positions."""
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        for unit in session.scalars(select(Unit)):
+            session.add(Device(device_id=car_device(unit.id), protocol="jt808", unit_id=unit.id))
+    engine.dispose()
+
+
 async def timed(desks: list[Desk], work: Callable[[Desk], Awaitable[None]]) -> Recorder:
     """Run `work` on every desk at once under a fresh recorder."""
     recorder = Recorder()
@@ -252,7 +275,7 @@ async def timed(desks: list[Desk], work: Callable[[Desk], Awaitable[None]]) -> R
 
 
 async def drive(
-    base_url: str, password: str, *, clients: int, seconds: float, health_s: float
+    base_url: str, passwords: dict[str, str], *, clients: int, seconds: float, health_s: float
 ) -> list[Recorder]:
     """Log every desk in, then the health floor, then the 110 cycle."""
     timeout = httpx.Timeout(60.0)
@@ -261,7 +284,12 @@ async def drive(
         for i in range(clients)
     ]
     try:
-        logins = await timed(desks, lambda d: log_in(d, password))
+        body = {"username": "commander", "password": passwords["commander"]}
+        reply = await desks[0].client.post("/api/auth/token", json=body)
+        reply.raise_for_status()
+        for desk in desks:
+            desk.fixer = {"Authorization": f"Bearer {reply.json()['access_token']}"}
+        logins = await timed(desks, lambda d: log_in(d, passwords["dispatcher"]))
         health = await timed(desks, lambda d: loop_until(d, health_s, check_health))
         working = [d for d in desks if "Authorization" in d.client.headers]
         cycles = await timed(working, lambda d: loop_until(d, seconds, run_cycle))
@@ -339,13 +367,17 @@ def wait_healthy(server: subprocess.Popen[bytes], base_url: str) -> None:
 
 
 @contextmanager
-def running_server(settings: Settings, *, port: int, log: Path) -> Iterator[str]:
-    """`jiaoxun serve` on the settings' database, its output in `log`; yields its base URL."""
+def running_server(
+    settings: Settings, *, port: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`jiaoxun serve` on the settings' database, its output in `log`, with the further
+    settings `env`; yields its base URL."""
     env = {
         **os.environ,
         "JIAOXUN_DATABASE_URL": settings.database,
         "JIAOXUN_DATA_DIR": str(settings.data_dir),
         "JIAOXUN_JT808_PORT": "0",  # no terminal gateway: this measures the HTTP API
+        **(env or {}),
     }
     if settings.cache_dir is not None:
         env["JIAOXUN_CACHE_DIR"] = str(settings.cache_dir)
@@ -373,16 +405,15 @@ def bench_backend(
         folder = Path(tmp)
         with fresh_database(backend, folder) as url:
             settings = Settings(database_url=url, data_dir=folder, cache_dir=cache_dir)
-            engine, users = prepare(settings)
-            engine.dispose()
-            password = users["dispatcher"][1]
+            passwords = ready_server_city(settings)
+            register_cars(url)
             log = folder / "server.log"
             try:
                 with running_server(settings, port=free_port(), log=log) as base_url:
                     health_s = min(seconds, max(3.0, seconds / 4))
                     phases = asyncio.run(
                         drive(
-                            base_url, password, clients=clients, seconds=seconds, health_s=health_s
+                            base_url, passwords, clients=clients, seconds=seconds, health_s=health_s
                         )
                     )
             finally:

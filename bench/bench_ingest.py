@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from websockets.asyncio.client import connect
 
 from bench_api import backends_for, free_port, fresh_database, running_server
-from harness import cache_folder, fail_on, parse_args
+from harness import cache_folder, device_secret, fail_on, parse_args, ready_server_city, stream_url
 from jiaoxun.city.context import CityContext, load_city_context
 from jiaoxun.city.models import PatrolPoint, Zone
 from jiaoxun.db import make_engine, migrate, transaction
@@ -64,13 +64,13 @@ from jiaoxun.events import Event, LocalBus
 from jiaoxun.geo.network import Floats, Ints, RoadNetwork
 from jiaoxun.settings import Settings
 from jiaoxun.tracking import pipeline, service
+from jiaoxun.tracking.credentials import secret_sha256
 from jiaoxun.tracking.geofence import ZoneFences
 from jiaoxun.tracking.models import CheckInRow, Device, FenceEventRow, TrackPoint
 from jiaoxun.tracking.osmand import KNOTS_TO_KPH
 from jiaoxun.tracking.pipeline import RawFix
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.units.models import Officer, OfficerKind, Unit
-from jiaoxun.web.server import prepare
 
 TARGET_PER_S = 5000.0
 SEED = 7
@@ -138,6 +138,7 @@ class Fleet:
         """One fix as the query of an OsmAnd GET (speed in knots)."""
         return {
             "id": self.device_ids[d],
+            "key": device_secret(self.device_ids[d]),
             "lat": repr(float(self.lat[d, second])),
             "lon": repr(float(self.lon[d, second])),
             "timestamp": at.isoformat(),
@@ -280,7 +281,16 @@ def register_fleet(engine: Engine, device_ids: list[str]) -> None:
         session.flush()
         for unit, device in zip(units, device_ids, strict=False):
             unit.device_id = device
-            session.add(Device(device_id=device, protocol="osmand", unit_id=unit.id, online=False))
+            secret = secret_sha256(device_secret(device))
+            session.add(
+                Device(
+                    device_id=device,
+                    protocol="osmand",
+                    unit_id=unit.id,
+                    online=False,
+                    secret_sha256=secret,
+                )
+            )
 
 
 # 1. in process
@@ -617,7 +627,8 @@ async def measure_latency(
     next_second: dict[int, int],
 ) -> Latency:
     result = Latency(load.latency_devices, load.latency_s)
-    ws_url = base_url.replace("http://", "ws://") + f"/api/events?token={token}"
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        ws_url = await stream_url(client, base_url, token)
     async with connect(ws_url, max_queue=None) as ws:
         reader = asyncio.create_task(read_events(ws, result))
         await steady_fixes(base_url, fleet, result, base_at=base_at, next_second=next_second)
@@ -674,7 +685,8 @@ def bench_backend(
         ):
             settings = Settings(database_url=url, data_dir=folder, cache_dir=cache_dir)
             begin = time.perf_counter()
-            engine, users = prepare(settings)
+            passwords = ready_server_city(settings)
+            engine = make_engine(url)
             prepare_s = time.perf_counter() - begin
             begin = time.perf_counter()
             with Session(engine) as session:
@@ -693,8 +705,13 @@ def bench_backend(
             run = BackendRun(backend, ingest, per_batch_s, single_s)
             log = folder / "server.log"
             try:
-                with running_server(settings, port=free_port(), log=log) as base_url:
-                    password = users["dispatcher"][1]
+                # the fleet replays its tracks at full speed: no per-device limit
+                unlimited = {
+                    "JIAOXUN_DEVICE_FIXES_PER_S": "1e6",
+                    "JIAOXUN_DEVICE_FIX_BURST": "1000000",
+                }
+                with running_server(settings, port=free_port(), log=log, env=unlimited) as base_url:
+                    password = passwords["dispatcher"]
                     run.flood, run.latency = asyncio.run(over_http(base_url, password, fleet, load))
             finally:
                 run.server_errors = server_errors(log.read_text(encoding="utf-8", errors="replace"))

@@ -42,10 +42,10 @@ from playwright.sync_api import CDPSession, Page
 
 from bench_api import free_port, running_server
 from bench_ingest import Fleet, make_fleet, register_fleet, server_errors
-from harness import cache_folder, fail_on, parse_args
+from harness import cache_folder, fail_on, parse_args, ready_server_city
 from jiaoxun.city.context import load_city_context
+from jiaoxun.db import make_engine
 from jiaoxun.settings import Settings
-from jiaoxun.web.server import prepare
 
 CLIENTS = 16
 console = Console(width=max(Console().width, 130))
@@ -61,7 +61,10 @@ BASELINE = """async ([token]) => {
     markers.set(unit.id, L.marker([unit.lat, unit.lon]).addTo(jx.city.map));
   }
   window.baseline = {applied: 0};
-  const socket = new WebSocket(`ws://${location.host}/api/events?token=${token}`);
+  const headers = {Authorization: `Bearer ${token}`};
+  const reply = await fetch("/api/events/ticket", {method: "POST", headers});
+  const {ticket} = await reply.json();
+  const socket = new WebSocket(`ws://${location.host}/api/events?ticket=${ticket}`);
   socket.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.kind !== "unit" || event.action !== "moved") return;
@@ -217,7 +220,8 @@ def main() -> None:
         settings = Settings(
             database_url=f"sqlite:///{folder / 'jiaoxun.db'}", data_dir=folder, cache_dir=cache
         )
-        engine, users = prepare(settings)
+        passwords = ready_server_city(settings)
+        engine = make_engine(settings.database)
         total_s = 2 * (args.warm_up + args.seconds) + 5
         with Session(engine) as session:
             fleet = make_fleet(
@@ -225,7 +229,7 @@ def main() -> None:
             )
         register_fleet(engine, fleet.device_ids)
         engine.dispose()
-        password = users["dispatcher"][1]
+        password = passwords["dispatcher"]
         log = folder / "server.log"
         with (
             running_server(settings, port=free_port(), log=log) as base_url,

@@ -15,18 +15,26 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 from rich.console import Console
 from rich.markup import escape
 
 from jiaoxun.data import DEMO_PBF
+from jiaoxun.db import transaction
 from jiaoxun.geo.network import RoadNetwork
 from jiaoxun.geo.osm import network_from_pbf
+from jiaoxun.settings import Settings
+from jiaoxun.users.passwords import hash_password
+from jiaoxun.users.service import set_password_hash, user_named
+from jiaoxun.web.server import prepare
 
 SHARED_CACHE = "JIAOXUN_BENCH_CACHE"
 
@@ -81,3 +89,36 @@ def fail_on(problems: list[str], *, smoke: bool, console: Console) -> None:
         for problem in problems:
             console.print(f"[bold red]smoke run failed: {escape(problem)}[/]")
         raise SystemExit(1)
+
+
+def ready_server_city(settings: Settings) -> dict[str, str]:
+    """Prepare the database of a server a benchmark starts (demo city, reference data, one
+    user per role) and give each user a password of his own, as each would at his first login
+    (a first-login password is good for nothing but its change). Returns them by user name."""
+    engine, users = prepare(settings)
+    passwords = {name: secrets.token_urlsafe(16) for name in users}
+    with transaction(engine) as session:
+        for name, password in passwords.items():
+            user = user_named(session, name)
+            set_password_hash(
+                session,
+                user_id=user.id,
+                password_hash=hash_password(password),
+                now=datetime.now(UTC),
+            )
+    engine.dispose()
+    return passwords
+
+
+def device_secret(device_id: str) -> str:
+    """The secret a benchmark's simulated device proves itself with (made up, fixed: the
+    benchmark's own devices on its own throw-away database)."""
+    return f"bench-secret-{device_id}"
+
+
+async def stream_url(client: httpx.AsyncClient, base_url: str, token: str) -> str:
+    """The event stream's URL with a one-time ticket (a token never goes in a URL)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    reply = await client.post("/api/events/ticket", headers=headers)
+    reply.raise_for_status()
+    return base_url.replace("http://", "ws://") + f"/api/events?ticket={reply.json()['ticket']}"

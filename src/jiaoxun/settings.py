@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     login_lock_after: int = Field(default=5, ge=1)
     #: failed logins from one client address within a minute before it must wait
     login_failures_per_address: int = Field(default=20, ge=1)
+    #: how often one GPS device may send: a backlog of `device_fix_burst` (after a tunnel),
+    #: then `device_fixes_per_s`; more is answered 429
+    device_fixes_per_s: float = Field(default=5.0, gt=0)
+    device_fix_burst: int = Field(default=120, ge=1)
     #: password hashes computed at once (each takes 64 MiB for about 0.1 s)
     password_hashes_at_once: int = Field(default=2, ge=1, le=64)
     #: a device silent for longer than this is marked offline
@@ -60,6 +64,8 @@ class Settings(BaseSettings):
     track_retention_days: float = 90.0
     #: the JT/T 808 terminal gateway's TCP port (0: no gateway)
     jt808_port: int = Field(default=6808, ge=0, le=65535)
+    #: JT/T 808 connections not yet authenticated that one remote address may hold open
+    jt808_connections_per_address: int = Field(default=8, ge=1, le=100_000)
     #: the MQTT broker to take positions from (topic jiaoxun/devices/<id>/position); empty: none
     mqtt_url: str = ""
     mqtt_topic_prefix: str = Field(default="jiaoxun/devices", pattern=r"^[\w\-]+(/[\w\-]+)*$")

@@ -81,6 +81,7 @@ class Ingestor:
         bus: EventBus,
         limits: Limits = DEFAULT_LIMITS,
         batch_size: int = 5000,
+        throttle: TokenBuckets | None = None,
     ) -> None:
         self.sessions, self.city, self.bus, self.limits = sessions, city, bus, limits
         self.batch_size = batch_size
@@ -88,8 +89,8 @@ class Ingestor:
         self.unit_of: dict[str, int | None] = {}
         #: (protocol, SHA-256 of a secret) → the device it proves
         self.owner_of_secret: dict[tuple[str, str], str] = {}
-        #: how often one device may send: a backlog after a tunnel, then one fix a second
-        self.throttle = TokenBuckets(rate_per_s=5.0, burst=120)
+        #: how often one device may send: a backlog after a tunnel, then a few fixes a second
+        self.throttle = throttle or TokenBuckets(rate_per_s=5.0, burst=120)
         self.stats = Stats()
         self._queue: asyncio.Queue[Queued] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

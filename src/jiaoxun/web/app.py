@@ -22,6 +22,7 @@ from jiaoxun.events import LocalBus, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.settings import Settings
+from jiaoxun.throttle import TokenBuckets
 from jiaoxun.tracking.api import router as tracking_router
 from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.mqtt import subscribe
@@ -47,7 +48,14 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     publish_on_commit(sessions, bus)
     with sessions() as session:
         city = load_city_context(session, settings)
-    ingestor = Ingestor(sessions=sessions, city=city, bus=bus)
+    ingestor = Ingestor(
+        sessions=sessions,
+        city=city,
+        bus=bus,
+        throttle=TokenBuckets(
+            rate_per_s=settings.device_fixes_per_s, burst=settings.device_fix_burst
+        ),
+    )
     gateway = Gateway(sessions=sessions, ingestor=ingestor)
     mqtt_stats: Counter[str] = Counter()
     state = AppState(
