@@ -7,6 +7,8 @@ succeeds when the plate and the terminal id the terminal sends match the row's, 
 back the code the device already has rather than cut a new one, unless the caller has already
 authenticated on its connection. So a stranger who knows a phone number cannot lock the real
 terminal out, and a real terminal that lost power gets its code back or presents it at once.
+Plates compare without spaces, dots and case (吉G·12345 is 吉g12345); terminal ids without
+case and without the "0" padding some 2019 terminals put in front.
 
 The functions flush, never commit: the gateway holds the transaction.
 """
@@ -95,6 +97,11 @@ def _plate_key(plate: str) -> str:
     return "".join(plate.split()).replace("·", "").replace("-", "").upper()
 
 
+def _terminal_key(terminal_id: str) -> str:
+    # some 2019 terminals pad the 30-byte field on the left with "0" (SmallChi/JT808 does)
+    return terminal_id.strip().upper().lstrip("0")
+
+
 def _recorded(value: str | None) -> bool:
     return bool(value and value.strip())
 
@@ -119,7 +126,7 @@ def registration_outcome(
         return RegistrationOutcome(
             RegistrationResult.NO_SUCH_VEHICLE, "registration refused: plate mismatch"
         )
-    if not _matches(enrolment.terminal_id, registration.terminal_id, lambda s: s.strip().upper()):
+    if not _matches(enrolment.terminal_id, registration.terminal_id, _terminal_key):
         return RegistrationOutcome(
             RegistrationResult.NO_SUCH_TERMINAL, "registration refused: terminal id mismatch"
         )
