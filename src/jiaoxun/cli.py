@@ -17,6 +17,7 @@ from jiaoxun.cli_common import command_errors, command_session, out, spinner
 from jiaoxun.cli_plan import plan_app, simulate_command
 from jiaoxun.errors import InvalidInput
 from jiaoxun.settings import Settings
+from jiaoxun.tls import MAX_DAYS, make_certificates
 from jiaoxun.users.passwords import check_password, hash_password, new_password
 from jiaoxun.users.roles import Role
 from jiaoxun.users.service import (
@@ -166,7 +167,8 @@ def serve(
             table.add_row(name, role.value, password)
         out.print(table)
     out.print(
-        f"command center on http://{host or settings.host}:{port or settings.port}"
+        f"command center on {'https' if settings.tls_cert else 'http'}://"
+        f"{host or settings.host}:{port or settings.port}"
         " (API docs at /docs)"
     )
     # a stop waits this long for requests under way, then cancels them (SIGTERM ends in < 10 s)
@@ -176,7 +178,27 @@ def serve(
         port=port or settings.port,
         log_level="info",
         timeout_graceful_shutdown=5,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
     )
+
+
+@app.command("cert")
+def cert(
+    host: Annotated[
+        list[str], typer.Option("--host", help="a name or address clients use (repeatable)")
+    ],
+    folder: Annotated[
+        Path | None, typer.Option("--out", help="folder (default <data dir>/tls)")
+    ] = None,
+    days: Annotated[int, typer.Option(help="life of the server certificate")] = MAX_DAYS,
+) -> None:
+    """Make a local certificate authority and a server certificate for HTTPS on a closed
+    network; install ca.pem on the phones and desks, serve with the printed settings."""
+    with command_errors():
+        files = make_certificates(folder or Settings().data_dir / "tls", hosts=host, days=days)
+    out.print(f"CA certificate for the clients: {files.ca_cert}")
+    out.print(f"serve with: JIAOXUN_TLS_CERT={files.cert} JIAOXUN_TLS_KEY={files.key}")
 
 
 @user_app.command("add")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jiaoxun.data import DEMO_PBF
@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     #: the API description (/openapi.json) with Swagger UI at /docs: "login" asks a bearer token
     #: for the description, "public" does not (development), "off" serves neither
     docs: Literal["off", "public", "login"] = "login"
+    #: serve HTTPS with this certificate and key (PEM; `jiaoxun cert` makes a local pair);
+    #: phones give a page their GPS only over HTTPS
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8110, ge=1, le=65535)
 
@@ -87,6 +91,15 @@ class Settings(BaseSettings):
         if not value > 0:
             raise ValueError(f"must be > 0, got {value}")
         return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("JIAOXUN_TLS_CERT and JIAOXUN_TLS_KEY go together: set both or none")
+        for path in (self.tls_cert, self.tls_key):
+            if path is not None and not path.is_file():
+                raise ValueError(f"TLS file {path} does not exist")
+        return self
 
     @property
     def database(self) -> str:

@@ -52,7 +52,7 @@ def test_a_good_fix_passes_validation() -> None:
 
 def test_duplicates_out_of_order_and_jumps_are_counted(snapper: Snapper) -> None:
     tracks: dict[str, DeviceTrack] = {}
-    first = run([fix(s=0), fix(s=10, lon=126.6505)], tracks, snapper=snapper, now=NOW)
+    first = run([fix(s=0), fix(s=10, lon=126.6505)], tracks, snapper=snapper, now=NOW + timedelta(minutes=1))
     assert len(first.accepted) == 2
     later = run(
         [
@@ -63,7 +63,7 @@ def test_duplicates_out_of_order_and_jumps_are_counted(snapper: Snapper) -> None
         ],
         tracks,
         snapper=snapper,
-        now=NOW,
+        now=NOW + timedelta(minutes=1),
     )
     assert later.rejected == {"duplicate": 1, "out of order": 1, "impossible jump": 1}
     assert [f.at for f in later.accepted] == [NOW + timedelta(seconds=30)]
@@ -71,10 +71,25 @@ def test_duplicates_out_of_order_and_jumps_are_counted(snapper: Snapper) -> None
     assert tracks["d1"].last.at == NOW + timedelta(seconds=30)
 
 
+def test_two_places_at_one_time_is_no_duplicate(snapper: Snapper) -> None:
+    """A resent fix is a duplicate; another place at the same second is a contradiction,
+    and the device must hear which (a duplicate is answered OK, the other is not)."""
+    tracks: dict[str, DeviceTrack] = {}
+    run([fix(s=0)], tracks, snapper=snapper, now=NOW)
+    later = run([fix(s=0), fix(s=0, lon=126.6502)], tracks, snapper=snapper, now=NOW)
+    assert [reason for _, reason in later.refused] == [
+        "duplicate",
+        "another place at the same time",
+    ]
+
+
 def test_a_batch_is_ordered_per_device_before_the_checks(snapper: Snapper) -> None:
     tracks: dict[str, DeviceTrack] = {}
     out = run(
-        [fix(s=20), fix(s=0), fix(s=10), fix(s=5, device="d2")], tracks, snapper=snapper, now=NOW
+        [fix(s=20), fix(s=0), fix(s=10), fix(s=5, device="d2")],
+        tracks,
+        snapper=snapper,
+        now=NOW + timedelta(minutes=1),
     )
     assert out.rejected == {}
     assert [(f.device_id, f.at.second) for f in out.accepted] == [
