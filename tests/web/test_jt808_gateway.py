@@ -20,7 +20,14 @@ from center import Center
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jiaoxun.tracking.jt808 import Header, check_code, decode_frame, encode_frame, escape
+from jiaoxun.tracking.jt808 import (
+    Header,
+    Subpackage,
+    check_code,
+    decode_frame,
+    encode_frame,
+    escape,
+)
 from jiaoxun.tracking.jt808_messages import (
     GeneralResponse,
     Message,
@@ -403,6 +410,25 @@ def test_a_bent_report_still_moves_its_unit(center: Center, connect: Connect) ->
     for kind in ("body length off by a few bytes", "repeated additional item"):
         assert after[f"tolerated: {kind}"] == before.get(f"tolerated: {kind}", 0) + 1
     assert after["tolerated: last additional item cut short"] >= 1
+
+
+def test_a_batch_in_packages_moves_its_unit(center: Center, connect: Connect) -> None:
+    car = enrol(center)
+    terminal = connect(car.phone)
+    assert terminal.authenticate(terminal.register().auth_code) == SUCCESS
+    at = now_s()
+    positions = [
+        location_body(126.6701 + i / 1e4, 45.7501, at - timedelta(seconds=3 - i)) for i in range(3)
+    ]
+    body = struct.pack(">HB", 3, 1) + b"".join(struct.pack(">H", 28) + p for p in positions)
+    cuts = [body[:40], body[40:70], body[70:]]
+    for number in (3, 1, 2):  # any order
+        terminal.serial += 1
+        header = Header(0x0704, car.phone, terminal.serial, subpackage=Subpackage(3, number))
+        terminal.sock.sendall(encode_frame(header, cuts[number - 1]))
+        assert terminal.reply() == GeneralResponse(terminal.serial, 0x0704, SUCCESS)
+    wait_for_fix(center, car.unit_id, 126.6703, 45.7501)
+    assert track_points(center, car.device_id) == 3
 
 
 def test_garbage_does_not_stop_the_gateway(center: Center, connect: Connect) -> None:

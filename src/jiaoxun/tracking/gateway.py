@@ -9,12 +9,17 @@ reads it (see `jiaoxun.tracking.jt808_location`), and every tolerated fault is c
 
 Every drop is counted in `Gateway.stats` (shown at GET /api/tracking/stats under "jt808"):
 "unauthenticated report", "unauthenticated heartbeat", "unauthenticated message", "wrong auth
-code", "unknown terminal", "registration refused: …", "connections refused: per address cap",
-"connections refused: overall cap", "frame timeout", "idle timeout", "auth timeout", "write
-timeout", "connections closed: too many refusals", "connections closed: replaced",
-"oversized frames", "skipped bytes", "malformed frames", "malformed messages", "unsupported
-messages", "failed messages", and "tolerated: <fault>". Nothing a terminal sends can stop the
-gateway, and a bad connection only ever closes itself.
+code", "unknown terminal", "registration refused: unknown terminal", "registration refused:
+plate mismatch", "registration refused: terminal id mismatch", "connections refused: per
+address cap", "connections refused: overall cap", "frame timeout", "idle timeout", "auth
+timeout", "write timeout", "connections closed: too many refusals", "connections closed:
+replaced", "oversized frames", "skipped bytes", "malformed frames", "malformed messages",
+"unsupported messages", "subpackaged messages given up", "failed messages", "failed
+connections"; and what was let through: "connections", "authenticated", "registration:
+existing code returned", "registration: new code issued", "registration unchecked: no plate
+or terminal id on record", "subpackages", one count per message read ("location",
+"locationbatch", "heartbeat", …) and "tolerated: <fault>" per `Leniency`. Nothing a terminal
+sends can stop the gateway, and a bad connection only ever closes itself.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from jiaoxun.tracking.jt808_location import Location, LocationBatch
 from jiaoxun.tracking.jt808_messages import (
     Authentication,
     Heartbeat,
+    Message,
     Registration,
     decode_message,
     faults_of,
@@ -261,14 +267,31 @@ class Gateway:
         if device_id is None and header.message_id not in OPEN_MESSAGES:
             self.count(f"unauthenticated {UNAUTHENTICATED.get(header.message_id, 'message')}")
             return self._reply(header, link, Result.FAILURE)
-        message = decode_message(frame)
+        whole = self._whole(frame, link)
+        if whole is None:
+            return self._reply(header, link, Result.SUCCESS)  # a package: more to come
+        message = decode_message(whole)
         self.count(type(message).__name__.lower())
         self._count_faults(faults_of(message), header)
         if isinstance(message, Registration):
             return self._register(header, message, link)
         if isinstance(message, Authentication):
             return self._authenticate(header, message, link)
-        assert device_id is not None  # every other message was refused above
+        if device_id is not None:  # always: only the two above pass without one
+            self._deliver(message, device_id)
+        return self._reply(header, link, Result.SUCCESS)
+
+    def _whole(self, frame: Frame, link: Link) -> Frame | None:
+        """The frame, or the whole message once this package completes it, or None."""
+        if frame.header.subpackage is None:
+            return frame
+        whole = link.packages.add(frame, now_s=self.monotonic())
+        self.count("subpackages")
+        self.count("subpackaged messages given up", link.packages.take_expired())
+        return whole
+
+    def _deliver(self, message: Message, device_id: str) -> None:
+        """What an authenticated terminal's message does: positions in, a heartbeat seen."""
         if isinstance(message, Location):
             self.ingestor.submit([raw_fix(device_id, message)])
         elif isinstance(message, LocationBatch):
@@ -276,7 +299,6 @@ class Gateway:
         elif isinstance(message, Heartbeat):
             with self.sessions() as session, session.begin():
                 terminals.mark_seen(session, device_id=device_id, now=self.clock())
-        return self._reply(header, link, Result.SUCCESS)
 
     # -- who is calling -------------------------------------------------------------------------
 

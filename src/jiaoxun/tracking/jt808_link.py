@@ -5,8 +5,9 @@ A connection is a door that opens for a caller and lets it in only once it has s
 refused, and three deadlines: a frame begun must end within `Limits.frame_timeout_s` (the
 clock does not restart on every byte), complete frames must keep coming within
 `Limits.idle_timeout_s`, and a connection that has not authenticated within
-`Limits.auth_timeout_s` of opening is closed. Times are seconds of a monotonic clock, passed
-in; nothing here reads a clock or touches a socket.
+`Limits.auth_timeout_s` of opening is closed. It also keeps the packages of subpackaged
+messages until they are whole (`jiaoxun.tracking.jt808_packages`). Times are seconds of a
+monotonic clock, passed in; nothing here reads a clock or touches a socket.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field, fields
 
 from jiaoxun.errors import InvalidInput
 from jiaoxun.tracking.jt808 import SerialCounter
+from jiaoxun.tracking.jt808_packages import Reassembly
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class Limits:
     connections: int = 1000
     #: wrong auth codes and refused registrations before a connection is closed
     refusals: int = 5
+    #: packages one subpackaged message may have (each up to 1023 bytes of body)
+    subpackages: int = 32
+    #: how long the packages of one message may take to come
+    subpackage_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -59,9 +65,13 @@ class Link:
     closing: str | None = None
     last_frame_s: float = field(init=False)
     frame_started_s: float | None = field(init=False, default=None)
+    packages: Reassembly = field(init=False)
 
     def __post_init__(self) -> None:
         self.last_frame_s = self.opened_s
+        self.packages = Reassembly(
+            max_packages=self.limits.subpackages, timeout_s=self.limits.subpackage_timeout_s
+        )
 
     @property
     def authenticated(self) -> bool:
