@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 import schemathesis
 from center import Center
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +19,6 @@ from schemathesis.checks import (
 from test_hostile_input import assert_guarded
 
 EXAMPLES_PER_OPERATION = 30
-EXAMPLES_PER_OTHER_ROLE = 8
 POISONED_PER_OPERATION = 50
 #: what a leaf of a generated body is replaced by: none of it is standard (or I-JSON) JSON
 POISONS = [
@@ -46,15 +44,9 @@ def _spec(center: Center) -> Any:
     )
 
 
-# the admin's own operations (disable, reset, revoke) would spoil the session's accounts: they
-# are tested in test_users_api; the commander reaches every other operation
-@pytest.mark.parametrize("role", ["commander", "dispatcher", "officer", "kiosk_clerk"])
-def test_no_request_breaks_the_api(center: Center, role: str) -> None:
-    """As each role (authorization fuzzed too): the commander reaches every operation but the
-    admin's, the others are refused more; none gets a 500 or a reply off its schema."""
+def test_no_request_breaks_the_api(center: Center) -> None:
     schema = _spec(center)
-    headers = center.as_(role)
-    examples = EXAMPLES_PER_OPERATION if role == "commander" else EXAMPLES_PER_OTHER_ROLE
+    headers = center.as_("commander")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 14
     # a logout would revoke the token every later request goes with (test_users_api has it)
@@ -64,7 +56,7 @@ def test_no_request_breaks_the_api(center: Center, role: str) -> None:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=examples,
+            max_examples=EXAMPLES_PER_OPERATION,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
