@@ -82,6 +82,12 @@ def raw_fix(device_id: str, location: Location) -> RawFix:
     )
 
 
+def _level(link: Link) -> int:
+    """Warn of what authenticated terminals send wrong; of strangers' junk only in debug (they
+    are counted), or anyone could fill the log."""
+    return logging.WARNING if link.authenticated else logging.DEBUG
+
+
 def _remote_host(writer: asyncio.StreamWriter) -> str:
     peer = writer.get_extra_info("peername")
     return str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
@@ -230,7 +236,7 @@ class Gateway:
             frame = decode_frame(raw)
         except Jt808Error as exc:
             self.count("malformed frames")
-            log.warning("malformed JT/T 808 frame %s: %s", raw.hex()[:80], exc)
+            log.log(_level(link), "malformed JT/T 808 frame %s: %s", raw.hex()[:80], exc)
             return None
         link.frame_arrived(self.monotonic())
         self._count_faults(frame.faults, frame.header)
@@ -242,8 +248,12 @@ class Gateway:
             return self._reply(header, link, Result.UNSUPPORTED)
         except Jt808Error as exc:
             self.count("malformed messages")
-            log.warning(
-                "bad JT/T 808 message 0x%04x from %s: %s", header.message_id, header.phone, exc
+            log.log(
+                _level(link),
+                "bad JT/T 808 message 0x%04x from %s: %s",
+                header.message_id,
+                header.phone,
+                exc,
             )
             return self._reply(header, link, Result.MESSAGE_ERROR)
         except Exception:
