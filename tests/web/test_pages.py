@@ -172,14 +172,24 @@ def _marker(page: Page, unit_id: int) -> tuple[float, float]:
     return lng, lat
 
 
+def _wait(page: Page, script: str, arg: Any = None, *, timeout_s: float = 30) -> None:
+    """Wait until `script` is true in `page`: `page.wait_for_function` compiles it with eval,
+    which the pages' content security policy refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(script, arg):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {script}"
+        time.sleep(0.05)
+
+
 def _wait_marker_at(page: Page, unit_id: int, lon: float, lat: float) -> None:
-    page.wait_for_function(
+    _wait(
+        page,
         """([id, lon, lat]) => {
             const p = jx.units.markers.get(id)?.getLatLng();
             return p && Math.abs(p.lng - lon) < 1e-6 && Math.abs(p.lat - lat) < 1e-6;
         }""",
-        arg=[unit_id, lon, lat],
-        timeout=10_000,
+        [unit_id, lon, lat],
+        timeout_s=10,
     )
 
 
@@ -271,12 +281,13 @@ def test_a_call_from_map_click_to_closed_incident(browser: Browser, site: Site) 
     # the phone reports its own position when the officer allows it
     phone.context.set_geolocation({"longitude": scene[0], "latitude": scene[1]})
     mobile.check("#share")
-    mobile.wait_for_function("Number(document.querySelector('#share-state').dataset.sent) >= 1")
+    _wait(mobile, "Number(document.querySelector('#share-state').dataset.sent) >= 1")
     _wait_marker_at(page, unit["id"], *scene)
-    mobile.wait_for_function(
+    _wait(
+        mobile,
         "([lon, lat]) => { const p = jx.self.getLatLng();"
         " return Math.abs(p.lng - lon) < 1e-6 && Math.abs(p.lat - lat) < 1e-6; }",
-        arg=list(scene),
+        list(scene),
     )
     mobile.screenshot(path=site.shots / "officer.png")
 
@@ -441,7 +452,7 @@ def test_officer_checks_in_and_records_matters(browser: Browser, site: Site) -> 
 
     # standing at the point, with the phone's position shared, a check-in counts
     mobile.check("#share")
-    mobile.wait_for_function("Number(document.querySelector('#share-state').dataset.sent) >= 1")
+    _wait(mobile, "Number(document.querySelector('#share-state').dataset.sent) >= 1")
     row = mobile.locator(f"#points li[data-point='{point['properties']['id']}']")
     row.locator("button").click()
     expect(row.locator("small")).to_contain_text("1/")
