@@ -91,3 +91,30 @@ def test_bad_json_is_named() -> None:
         fix_from_json({"device_id": "x"}, now=NOW)
     with pytest.raises(InvalidInput, match="must be an object"):
         fix_from_json([1, 2], now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("reading", "message"),
+    [
+        ({"altitude": "1e308"}, "altitude 1e+308 is out of range: it should be less than or equal"),
+        ({"bearing": "360"}, "bearing 360 is out of range: it should be less than 360"),
+        ({"accuracy": "20000"}, "accuracy 20000 is out of range"),
+        ({"speed": "300"}, "speed 300 (555.6 converted) is out of range"),
+        ({"batt": "250"}, "batt 250 is out of range: it should be less than or equal to 100"),
+        ({"altitude": "-600"}, "altitude -600 is out of range: it should be greater than"),
+    ],
+)
+def test_a_reading_out_of_its_range_is_named(reading: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        fix_from_fields({"id": "x", "lat": "45.7", "lon": "126.6", **reading}, now=NOW)
+
+
+def test_a_negative_reading_is_none_and_a_low_place_is_real() -> None:
+    # iOS reports -1 for a speed, course or accuracy it does not have, and a battery it cannot read
+    readings = {"speed": "-1", "bearing": "-1", "accuracy": "-1", "batt": "-100", "altitude": "-28"}
+    raw = fix_from_fields({"id": "x", "lat": "45.7", "lon": "126.6", **readings}, now=NOW)
+    assert (raw.speed_kph, raw.course_deg, raw.accuracy_m, raw.battery_pct) == (None,) * 4
+    assert raw.altitude_m == -28
+    coords = {"latitude": 45.7, "longitude": 126.6, "heading": 400}
+    with pytest.raises(InvalidInput, match="heading 400 is out of range"):
+        fix_from_json({"device_id": "x", "location": {"coords": coords}}, now=NOW)
