@@ -7,6 +7,7 @@ import secrets
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,16 +49,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def center(
-    request: pytest.FixtureRequest,
-    new_database: Callable[[str], str],
-    tmp_path_factory: pytest.TempPathFactory,
-    cache_dir: Path,
-) -> Iterator[Center]:
+@contextmanager
+def running_center(database_url: str, data: Path, cache_dir: Path, kind: str) -> Iterator[Center]:
+    """The real app on a new database: demo city, users with passwords of their own."""
     settings = Settings(
-        database_url=new_database(request.param),
-        data_dir=tmp_path_factory.mktemp("data"),
+        database_url=database_url,
+        data_dir=data,
         cache_dir=cache_dir,
         jt808_port=free_port(),
         mqtt_url=MQTT_URL,
@@ -70,5 +67,19 @@ def center(
     assert set(users) == {r.value for r in Role}
     passwords = own_passwords(engine, list(users))
     with TestClient(create_app(settings, engine)) as client:
-        yield Center(client, engine, passwords, {}, request.param, settings.jt808_port)
+        yield Center(client, engine, passwords, {}, kind, settings.jt808_port)
     engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def center(
+    request: pytest.FixtureRequest,
+    new_database: Callable[[str], str],
+    tmp_path_factory: pytest.TempPathFactory,
+    cache_dir: Path,
+) -> Iterator[Center]:
+    """The command center of a backend, shared by the session's tests."""
+    with running_center(
+        new_database(request.param), tmp_path_factory.mktemp("data"), cache_dir, request.param
+    ) as center:
+        yield center

@@ -155,8 +155,13 @@ class Ingestor:
         refused, or None once it is stored. A device is told the truth about each fix."""
         if self._queue is None or self._loop is None:
             return _reason(await asyncio.to_thread(self._refusals, [raw]), raw)
-        future: asyncio.Future[str | None] = self._loop.create_future()
-        self._queue.put_nowait((raw, future))
+        # the answer comes back to the caller's loop, whichever loop the queue runs on
+        here = asyncio.get_running_loop()
+        future: asyncio.Future[str | None] = here.create_future()
+        if here is self._loop:
+            self._queue.put_nowait((raw, future))
+        else:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, (raw, future))
         return await future
 
     async def run_forever(self, *, wait_s: float = 0.05) -> None:

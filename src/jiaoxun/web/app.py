@@ -25,6 +25,7 @@ from jiaoxun.settings import Settings
 from jiaoxun.throttle import TokenBuckets
 from jiaoxun.tracking.api import router as tracking_router
 from jiaoxun.tracking.gateway import Gateway
+from jiaoxun.tracking.jt808_link import Limits
 from jiaoxun.tracking.mqtt import subscribe
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.units.api import router as units_router
@@ -56,7 +57,11 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
             rate_per_s=settings.device_fixes_per_s, burst=settings.device_fix_burst
         ),
     )
-    gateway = Gateway(sessions=sessions, ingestor=ingestor)
+    gateway = Gateway(
+        sessions=sessions,
+        ingestor=ingestor,
+        limits=Limits(connections_per_address=settings.jt808_connections_per_address),
+    )
     mqtt_stats: Counter[str] = Counter()
     state = AppState(
         settings=settings,
