@@ -63,7 +63,13 @@ def _incident(call_at: datetime) -> bytes:
 def hostile_cases(*, device: str, secret: str) -> list[Hostile]:
     """The cases of issue 11 (findings 5 and 10) and their neighbours; `device` and `secret`
     are a registered OsmAnd phone's, so that its fixes get past the check of who sends."""
-    return [*_not_json(), *_implausible(device=device, secret=secret), *_times(), *_sizes()]
+    return [
+        *_not_json(),
+        *_implausible(device=device, secret=secret),
+        *_times(),
+        *_query_times(),
+        *_sizes(),
+    ]
 
 
 def _not_json() -> list[Hostile]:
@@ -158,6 +164,23 @@ def _times() -> list[Hostile]:
             for name, at in taken
         ],
     ]
+
+
+def _query_times() -> list[Hostile]:
+    """Times in a query that no calendar of ours holds (they overflowed to a 500 before)."""
+    asked = [
+        ("/api/units/1/track", "to", "0001-01-01T00:00:00+23:59"),
+        ("/api/units/1/track", "from", "0001-01-01T00:00:00+23:59"),
+        ("/api/patrol/report", "end", "9999-12-31T23:59:59-23:59"),
+        ("/api/activities", "since", "0001-01-01T00:00:00+23:59"),
+        ("/api/audit", "since", "9999-12-31T23:59:59-23:59"),
+        ("/api/units/1/track", "to", "0001-01-01T00:00:00Z"),
+    ]
+    return [
+        Hostile(f"{path} {name}={at}", path, None, f"{name}: Value error, time {at[:4]}",
+                method="GET", params={name: at}, content_type=None)
+        for path, name, at in asked
+    ]  # fmt: skip
 
 
 def _sizes() -> list[Hostile]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, status
-from pydantic import AwareDatetime
 
 from jiaoxun.activities import service
 from jiaoxun.activities.models import ActivityKind
 from jiaoxun.activities.schemas import ActivityIn, ActivityOut, KindsOut
 from jiaoxun.db import MAX_ID
 from jiaoxun.incidents.access import scope_of
+from jiaoxun.inputs import Instant
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import Now, SessionDep, StateDep, requires
@@ -47,7 +47,7 @@ def list_activities(
     user: Reader,
     unit_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: ActivityKind | None = None,
-    since: AwareDatetime | None = None,
+    since: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ActivityOut]:
     """Activities newest first, optionally of one unit, of one kind, from a time on; an

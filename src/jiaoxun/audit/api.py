@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from jiaoxun.audit.service import entries
+from jiaoxun.inputs import Instant
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import SessionDep, requires
@@ -37,7 +38,7 @@ def audit_log(
     _user: Annotated[User, Depends(requires(Permission.READ_AUDIT))],
     entity: Annotated[str | None, Query(max_length=30)] = None,
     entity_id: Annotated[str | None, Query(max_length=40)] = None,
-    since: AwareDatetime | None = None,
+    since: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditOut]:
     """The newest audit entries first."""

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
-from pydantic import AwareDatetime
 from sqlalchemy import func, select
 
 from jiaoxun.audit.service import record
@@ -23,6 +22,7 @@ from jiaoxun.errors import (
     TooManyRequests,
 )
 from jiaoxun.incidents.access import scope_of
+from jiaoxun.inputs import Instant
 from jiaoxun.tracking.devices import (
     SECRET_PROTOCOLS,
     device_by_id,
@@ -279,8 +279,8 @@ def track(
     session: SessionDep,
     now: Now,
     user: Reader,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[Instant | None, Query(alias="from")] = None,
+    to: Instant | None = None,
     step_s: Annotated[float, Query(ge=0, le=3600, description="keep one point per step")] = 0,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> TrackOut:
@@ -336,8 +336,8 @@ def patrol_report(
     state: StateDep,
     now: Now,
     _user: Reader,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
 ) -> ShiftReportOut:
     """Patrol compliance of a shift (the last 8 hours by default), per unit and per zone."""
     end = end or now
