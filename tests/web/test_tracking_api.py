@@ -144,6 +144,10 @@ def test_a_terminal_phone_number_is_no_osmand_id(center: Center) -> None:
     terminal = f"01390000{'1' if center.kind == 'sqlite' else '2'}001"
     unit = _unit(center, "JX06-1")
     body = {"device_id": terminal, "protocol": "jt808", "unit_id": unit["id"]}
+    unnamed = center.call("POST", "/api/devices", user="commander", json=body)
+    assert unnamed.status_code == 422
+    assert "needs its plate and terminal_id" in unnamed.json()["message"]
+    body |= {"plate": "吉G12345", "terminal_id": "T0000001"}
     registered = center.call("POST", "/api/devices", user="commander", json=body)
     assert registered.status_code == 201, registered.text
     assert "secret" not in registered.json()  # a terminal proves itself by JT/T 808

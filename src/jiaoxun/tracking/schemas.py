@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from jiaoxun.db import MAX_ID
 from jiaoxun.inputs import (
@@ -59,6 +59,15 @@ class DeviceIn(Input):
     #: a JT/T 808 terminal registers (0x0100) with these; they must match
     plate: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
     terminal_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{1,30}$")] | None = None
+
+    @model_validator(mode="after")
+    def _terminal_named(self) -> DeviceIn:
+        # without them, anyone who knows a terminal's phone number could register as it
+        if self.protocol == "jt808" and not (self.plate and self.terminal_id):
+            raise ValueError(
+                "a jt808 terminal needs its plate and terminal_id (0x0100 checks them)"
+            )
+        return self
 
 
 class DeviceOut(BaseModel):
