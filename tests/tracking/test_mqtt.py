@@ -33,6 +33,8 @@ def test_a_position() -> None:
         ("jiaoxun/devices//position", b"{}", "is not jiaoxun/devices"),
         ("other/car-7/position", b"{}", "is not jiaoxun/devices"),
         ("jiaoxun/devices/car-7/position", b"\xff\xfe", "is not JSON"),
+        ("jiaoxun/devices/car-7/position", b"[" * 100_000, "nests deeper than 32"),
+        ("jiaoxun/devices/car-7/position", b'{"lat": NaN, "lon": 1}', "NaN is not a JSON number"),
         ("jiaoxun/devices/car-7/position", b"[1, 2]", "must be a JSON object"),
         ("jiaoxun/devices/car-7/position", b'{"lon": 126}', "lacks lat"),
         ("jiaoxun/devices/car-7/position", b'{"lat": "x", "lon": 1}', "lat on"),

@@ -8,7 +8,6 @@ feeds the same pipeline as every other input and reconnects by itself when the b
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import Counter
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from urllib.parse import urlparse
 import aiomqtt
 
 from jiaoxun.errors import InvalidInput
+from jiaoxun.inputs import json_from_body
 from jiaoxun.tracking.osmand import parse_time
 from jiaoxun.tracking.pipeline import RawFix, validate
 from jiaoxun.tracking.service import Ingestor
@@ -39,8 +39,8 @@ def fix_from_message(
     ):
         raise InvalidInput(f"topic {topic!r} is not {prefix}/<device id>/position")
     try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = json_from_body(payload)  # strict: no NaN, lone surrogate or deep nesting
+    except InvalidInput as exc:
         raise InvalidInput(f"payload on {topic} is not JSON: {exc}") from None
     if not isinstance(body, dict):
         raise InvalidInput(f"payload on {topic} must be a JSON object")
