@@ -52,7 +52,9 @@ def test_a_good_fix_passes_validation() -> None:
 
 def test_duplicates_out_of_order_and_jumps_are_counted(snapper: Snapper) -> None:
     tracks: dict[str, DeviceTrack] = {}
-    first = run([fix(s=0), fix(s=10, lon=126.6505)], tracks, snapper=snapper, now=NOW + timedelta(minutes=1))
+    first = run(
+        [fix(s=0), fix(s=10, lon=126.6505)], tracks, snapper=snapper, now=NOW + timedelta(minutes=1)
+    )
     assert len(first.accepted) == 2
     later = run(
         [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -95,3 +95,12 @@ def test_a_dead_token_closes_its_socket(
             ws.receive_json()
     assert closed.value.code == 1008
     assert time.monotonic() - started < 5
+
+
+def test_spent_and_expired_tickets_are_purged(center: Center) -> None:
+    center.events_path("dispatcher")  # a ticket, never used
+    sessions = center.client.app.state.jiaoxun.sessions  # type: ignore[attr-defined]
+    assert stream.purge_tickets(sessions, now=datetime.now(UTC)) == 0  # still good
+    later = datetime.now(UTC) + stream.TTL + timedelta(seconds=1)
+    assert stream.purge_tickets(sessions, now=later) >= 1
+    assert stream.purge_tickets(sessions, now=later) == 0

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun import __version__
 from jiaoxun.activities.api import router as activities_router
@@ -37,6 +37,7 @@ from jiaoxun.web.errors import add_error_handlers
 from jiaoxun.web.guards import add_guards
 from jiaoxun.web.logs import redact_access_log
 from jiaoxun.web.pages import mount_pages
+from jiaoxun.web.stream import purge_tickets
 from jiaoxun.web.stream import router as stream_router
 
 _POLICY_VIOLATION = 1008
@@ -84,7 +85,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         inputs["running"] = True
         tasks = [
             asyncio.create_task(ingestor.run_forever()),
-            asyncio.create_task(_housekeeping(ingestor, settings)),
+            asyncio.create_task(_housekeeping(ingestor, settings, sessions)),
         ]
         if settings.mqtt_url:
             tasks.append(
@@ -152,8 +153,15 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     return app
 
 
-async def _housekeeping(ingestor: Ingestor, settings: Settings, *, every_s: float = 30.0) -> None:
-    """Mark silent devices offline and drop track points past the retention period."""
+async def _housekeeping(
+    ingestor: Ingestor,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    every_s: float = 30.0,
+) -> None:
+    """Mark silent devices offline; drop track points past the retention period and stream
+    tickets past their use."""
     while True:
         await asyncio.sleep(every_s)
         now = datetime.now(UTC)
@@ -163,3 +171,4 @@ async def _housekeeping(ingestor: Ingestor, settings: Settings, *, every_s: floa
         await asyncio.to_thread(
             ingestor.purge, now=now, keep=timedelta(days=settings.track_retention_days)
         )
+        await asyncio.to_thread(purge_tickets, sessions, now=now)

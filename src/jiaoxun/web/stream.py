@@ -21,8 +21,8 @@ import anyio
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.db import MAX_ID
 from jiaoxun.errors import JiaoxunError, NotAllowed, NotAuthenticated
@@ -213,6 +213,15 @@ def _moves_of_another(event: Event, unit_id: int) -> bool:
     return (event.kind, event.action) == ("unit", "moved") and (
         data.get("unit_id", data.get("id")) != unit_id
     )
+
+
+def purge_tickets(sessions: sessionmaker[Session], *, now: datetime) -> int:
+    """Delete the tickets that can admit no one any more; how many."""
+    with sessions() as session, session.begin():
+        gone = session.execute(
+            delete(StreamTicket).where(StreamTicket.expires_at < now).returning(StreamTicket.id)
+        )
+        return len(gone.all())
 
 
 def _sha256(value: str) -> str:
