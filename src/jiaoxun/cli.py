@@ -178,6 +178,7 @@ def serve(
         port=port or settings.port,
         log_level="info",
         timeout_graceful_shutdown=5,
+        ws_max_size=64 * 1024,  # the event stream is one way: a client has nothing to send
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
     )

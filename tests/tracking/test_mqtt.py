@@ -44,3 +44,22 @@ def test_a_position() -> None:
 def test_bad_messages_are_named(topic: str, payload: bytes, words: str) -> None:
     with pytest.raises(InvalidInput, match=words.replace("(", r"\(")):
         fix_from_message(topic, payload, prefix=PREFIX, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (b'{"lat": 45.7, "lon": 126.6, "course_deg": 1e308}', r"course_deg 1e\+308 is out of range"),
+        (b'{"lat": 45.7, "lon": 126.6, "speed_kph": 9000}', "speed_kph 9000 is out of range"),
+        (b'{"lat": 45.7, "lon": 126.6, "altitude_m": -9999}', "altitude_m -9999 is out of range"),
+    ],
+)
+def test_implausible_readings_are_named(payload: bytes, words: str) -> None:
+    with pytest.raises(InvalidInput, match=words):
+        fix_from_message("jiaoxun/devices/car-7/position", payload, prefix=PREFIX, now=NOW)
+
+
+def test_a_negative_reading_is_no_reading() -> None:
+    payload = b'{"lat": 45.7, "lon": 126.6, "speed_kph": -1, "course_deg": -1}'
+    raw, _ = fix_from_message("jiaoxun/devices/car-7/position", payload, prefix=PREFIX, now=NOW)
+    assert (raw.speed_kph, raw.course_deg) == (None, None)

@@ -17,12 +17,24 @@ import aiomqtt
 
 from jiaoxun.errors import InvalidInput
 from jiaoxun.inputs import json_from_body
-from jiaoxun.tracking.osmand import parse_time
+from jiaoxun.tracking.osmand import (
+    ACCURACY_M,
+    ALTITUDE_M,
+    COURSE_DEG,
+    SPEED_KPH,
+    parse_time,
+    reading,
+)
 from jiaoxun.tracking.pipeline import RawFix, validate
 from jiaoxun.tracking.service import Ingestor
 
 log = logging.getLogger(__name__)
-_OPTIONAL = ("speed_kph", "course_deg", "altitude_m", "accuracy_m")
+_OPTIONAL = {
+    "speed_kph": SPEED_KPH,
+    "course_deg": COURSE_DEG,
+    "altitude_m": ALTITUDE_M,
+    "accuracy_m": ACCURACY_M,
+}
 
 
 def fix_from_message(
@@ -44,19 +56,29 @@ def fix_from_message(
         raise InvalidInput(f"payload on {topic} is not JSON: {exc}") from None
     if not isinstance(body, dict):
         raise InvalidInput(f"payload on {topic} must be a JSON object")
-    numbers = {}
-    for key in ("lat", "lon", *_OPTIONAL):
-        value = body.get(key)
-        if value is None:
-            if key in ("lat", "lon"):
-                raise InvalidInput(f"payload on {topic} lacks {key}")
-            continue
-        if not isinstance(value, int | float) or isinstance(value, bool):
+    for key, value in body.items():
+        if key in ("lat", "lon", *_OPTIONAL) and (
+            isinstance(value, bool) or not isinstance(value, int | float | None)
+        ):
             raise InvalidInput(f"{key} on {topic} must be a number, got {value!r}")
-        numbers[key] = float(value)
+    for key in ("lat", "lon"):
+        if body.get(key) is None:
+            raise InvalidInput(f"payload on {topic} lacks {key}")
+    # the same plausible ranges as the OsmAnd readings (a negative one: no reading)
+    readings = {
+        key: reading(body, key, within=within, signed=key == "altitude_m")
+        for key, within in _OPTIONAL.items()
+    }
     at = parse_time(body["timestamp"]) if body.get("timestamp") is not None else now
     secret = body.get("key")
-    raw = RawFix(device_id=parts[-2], at=at, source="mqtt", **numbers)
+    raw = RawFix(
+        device_id=parts[-2],
+        lon=float(body["lon"]),
+        lat=float(body["lat"]),
+        at=at,
+        source="mqtt",
+        **readings,
+    )
     return raw, secret if isinstance(secret, str) and secret else None
 
 

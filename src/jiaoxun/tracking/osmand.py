@@ -50,7 +50,7 @@ def _number(fields: Mapping[str, Any], *names: str, required: bool = False) -> f
     return None
 
 
-def _reading(
+def reading(
     fields: Mapping[str, Any],
     *names: str,
     within: TypeAdapter[float],
@@ -99,11 +99,11 @@ def fix_from_fields(fields: Mapping[str, Any], *, now: datetime) -> RawFix:
         lat=_number(fields, "lat", "latitude", required=True) or 0.0,
         lon=_number(fields, "lon", "lng", "longitude", required=True) or 0.0,
         at=parse_time(fields["timestamp"]) if fields.get("timestamp") else now,
-        speed_kph=_reading(fields, "speed", within=SPEED_KPH, scale=KNOTS_TO_KPH),
-        course_deg=_reading(fields, "bearing", "heading", within=COURSE_DEG),
-        altitude_m=_reading(fields, "altitude", within=ALTITUDE_M, signed=True),
-        accuracy_m=_reading(fields, "accuracy", "hdop", within=ACCURACY_M),
-        battery_pct=_reading(fields, "batt", "battery", within=BATTERY_PCT),
+        speed_kph=reading(fields, "speed", within=SPEED_KPH, scale=KNOTS_TO_KPH),
+        course_deg=reading(fields, "bearing", "heading", within=COURSE_DEG),
+        altitude_m=reading(fields, "altitude", within=ALTITUDE_M, signed=True),
+        accuracy_m=reading(fields, "accuracy", "hdop", within=ACCURACY_M),
+        battery_pct=reading(fields, "batt", "battery", within=BATTERY_PCT),
         source="osmand",
     )
 
@@ -124,12 +124,12 @@ def fix_from_json(body: Any, *, now: datetime) -> RawFix:
         lat=_number(coords, "latitude", required=True) or 0.0,
         lon=_number(coords, "longitude", required=True) or 0.0,
         at=parse_time(location["timestamp"]) if location.get("timestamp") else now,
-        speed_kph=_reading(coords, "speed", within=SPEED_KPH, scale=MPS_TO_KPH),
-        course_deg=_reading(coords, "heading", within=COURSE_DEG),
-        altitude_m=_reading(coords, "altitude", within=ALTITUDE_M, signed=True),
-        accuracy_m=_reading(coords, "accuracy", within=ACCURACY_M),
+        speed_kph=reading(coords, "speed", within=SPEED_KPH, scale=MPS_TO_KPH),
+        course_deg=reading(coords, "heading", within=COURSE_DEG),
+        altitude_m=reading(coords, "altitude", within=ALTITUDE_M, signed=True),
+        accuracy_m=reading(coords, "accuracy", within=ACCURACY_M),
         # a fraction (0.5), or a percentage from some clients
-        battery_pct=_reading(
+        battery_pct=reading(
             battery,
             "level",
             within=BATTERY_PCT,
