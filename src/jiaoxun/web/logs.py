@@ -17,8 +17,8 @@ def redact(path: str) -> str:
 
 
 class RedactSecrets(logging.Filter):
-    """For uvicorn's access log, whose record arguments are (client, method, path, version,
-    status)."""
+    """For uvicorn's logs, whose records carry the request line in their arguments (client,
+    method, path, version, status; or client, path, status for a WebSocket)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
@@ -27,7 +27,9 @@ class RedactSecrets(logging.Filter):
 
 
 def redact_access_log() -> None:
-    """Install `RedactSecrets` on uvicorn's access log (once)."""
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, RedactSecrets) for f in access.filters):
-        access.addFilter(RedactSecrets())
+    """Install `RedactSecrets` on uvicorn's access log and on its main log, where it writes
+    the WebSocket handshakes (once)."""
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
