@@ -31,18 +31,19 @@ def simulate_command(
     from jiaoxun.sim.model import simulate
     from jiaoxun.sim.report import plot_responses, summarise
     from jiaoxun.sim.scenario import load_scenario
-    from jiaoxun.sim.service import stored_city
+    from jiaoxun.sim.service import live_rules, stored_city
 
     with command_session() as (settings, session):
         plans = [load_scenario(name) for name in scenarios]
         city = stored_city(session, settings)
+        rules = live_rules(session, settings)
     runs_by: dict[str, list[Any]] = {}
     with progress_bar() as progress:
         for plan in plans:
             task = progress.add_task(f"simulating {plan.name}", total=replications)
             runs = runs_by.setdefault(plan.name, [])
             for r in range(replications):
-                runs.append(simulate(city, plan, days=days, seed=seed + r))
+                runs.append(simulate(city, plan, days=days, seed=seed + r, rules=rules))
                 progress.advance(task)
     summaries = [summarise(runs) for runs in runs_by.values()]
     if png is not None:

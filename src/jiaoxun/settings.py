@@ -10,6 +10,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jiaoxun.data import DEMO_PBF
+from jiaoxun.geo.turnout import DEFAULT_TURNOUT_S
+from jiaoxun.units.status import UnitStatus
 
 
 class Settings(BaseSettings):
@@ -39,6 +41,9 @@ class Settings(BaseSettings):
     region_code: str = Field(default="220800", pattern=r"^\d{6}$")
     #: a unit's position older than this does not count for recommendations
     max_fix_age_s: float = 120.0
+    #: seconds a unit needs to get going after an order, by status (at_kiosk, available),
+    #: added to its ETA in recommendations and in the simulator
+    turnout_s: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_TURNOUT_S))
     #: a dispatch order not acknowledged within this is overdue
     ack_limit_s: float = 30.0
     #: a new incident this close (m) and this soon (minutes) to an open one of the same kind is
@@ -90,6 +95,17 @@ class Settings(BaseSettings):
     def _positive(cls, value: float) -> float:
         if not value > 0:
             raise ValueError(f"must be > 0, got {value}")
+        return value
+
+    @field_validator("turnout_s")
+    @classmethod
+    def _turnout(cls, value: dict[str, float]) -> dict[str, float]:
+        for status, seconds in value.items():
+            if status not in set(UnitStatus):
+                known = ", ".join(UnitStatus)
+                raise ValueError(f"turnout status {status!r} is none of: {known}")
+            if not 0 <= seconds <= 3600:
+                raise ValueError(f"turnout of {status} {seconds} s must be between 0 and 3600 s")
         return value
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ units and a `TravelTimes`, and returns a frozen `Recommendation`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from jiaoxun.geo.network import Floats, Ints
 from jiaoxun.geo.snap import Snap, Snaps
 from jiaoxun.geo.travel import TravelTimes
+from jiaoxun.geo.turnout import turnout_s as turnout_of
 from jiaoxun.incidents.plans import ResponsePlan
 from jiaoxun.incidents.targets import DEFAULT_TIERS, Applies, Tier, Verdict, predict
 from jiaoxun.units.status import FREE, UnitStatus
@@ -109,6 +110,7 @@ def recommend(
     zone: str | None = None,
     since_call_s: float = 0.0,
     unit_snaps: Snaps | None = None,
+    turnout_s: Mapping[str, float] | None = None,
 ) -> Recommendation:
     """Rank `units` by exact road ETA to the incident at (`lon`, `lat`) and apply `plan`.
 
@@ -130,6 +132,8 @@ def recommend(
         a fix, and its age, still come from its `UnitView`, and entries of units without one
         are ignored. Either way a unit farther from a road than
         ``travel_times.snapper.max_snap_m`` counts as off the network.
+    turnout_s : seconds each unit needs to get going, by status (`geo.turnout`), added to its
+        road time: every ETA here, and the ranking, then include turnout.
 
     Eligible units are free (`FREE`), have a fix no older than `max_fix_age_s`, are on the
     network and can reach the incident. The plan takes the `plan.units` soonest. With
@@ -141,6 +145,8 @@ def recommend(
         raise ValueError(f"max_fix_age_s(={max_fix_age_s}) must be >= 0.")
     incident_snap = travel_times.snap(lon, lat)
     fleet = _time_fleet(units, travel_times, incident_snap, now=now, unit_snaps=unit_snaps)
+    if turnout_s:
+        fleet.eta_s[:] += turnout_of([u.status for u in units], by_status=turnout_s)
     limit_m = travel_times.snapper.max_snap_m
     eligible = fleet.eligible(max_fix_age_s=max_fix_age_s, limit_m=limit_m)
     reasons: list[str | None] = [None] * len(units)  # None: eligible

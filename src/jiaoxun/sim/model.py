@@ -6,12 +6,16 @@ Like a wind tunnel for a deployment: the same calls can be played against `befor
 and the response times compared. Simplifications, stated once: a car moving between two points
 is placed at its destination when it arrives (its ETA is exact, its position in between is not
 tracked); an idle kiosk car moves to a random point of its zone's mandatory patrol lines every
-`patrol_hop_s`; a call that finds no free car waits for the next car to come free.
+`patrol_hop_s`; a call that finds no free car waits for the next car to come free. A car at its
+kiosk counts as `at_kiosk`, one anywhere else as `available`, for its turnout.
+
+The dispatching rules are the live server's (`Rules`: response plans, 1-3-5 tiers, turnout, the
+fix-age limit); `sim.service.live_rules` reads those in force.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +27,8 @@ from numpy.typing import NDArray
 from jiaoxun.errors import InvalidInput
 from jiaoxun.geo.snap import Snap, Snaps
 from jiaoxun.geo.travel import TravelTimes
-from jiaoxun.incidents.plans import ResponsePlan, plan_for
+from jiaoxun.geo.turnout import DEFAULT_TURNOUT_S
+from jiaoxun.incidents.plans import DEFAULT_PLANS, ResponsePlan, plan_for
 from jiaoxun.incidents.recommend import UnitView, recommend
 from jiaoxun.incidents.targets import DEFAULT_TIERS, Tier, judge
 from jiaoxun.sim.scenario import Scenario
@@ -44,6 +49,25 @@ class SimCity:
     patrol_edges: tuple[NDArray[np.int64], ...]  # per zone: edges of its mandatory lines
     node_weight: NDArray[np.float64]  # where calls come from, relative
     node_key_site: NDArray[np.bool_]  # within reach of a key patrol point (1-minute tier)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the command center dispatches and judges by, as in the live server.
+
+    Attributes
+    ----------
+    plans : response plans keyed by (top-level category code, priority), as `DEFAULT_PLANS`.
+    tiers : the 1-3-5 targets the calls are judged against.
+    turnout_s : seconds a car needs to get going, by status (`geo.turnout`).
+    max_fix_age_s : the recommender's limit on a position's age, seconds (the simulated cars
+        always know where they are).
+    """
+
+    plans: Mapping[tuple[str, int], ResponsePlan] = field(default_factory=lambda: DEFAULT_PLANS)
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    turnout_s: Mapping[str, float] = field(default_factory=lambda: DEFAULT_TURNOUT_S)
+    max_fix_age_s: float = 120.0
 
 
 @dataclass
@@ -90,7 +114,7 @@ class _World:
     scenario: Scenario
     rng: np.random.Generator
     cars: list[_Car]
-    tiers: tuple[Tier, ...]
+    rules: Rules
     freed: simpy.Event
     weight: NDArray[np.float64]
     outcomes: list[IncidentOutcome] = field(default_factory=list)
@@ -178,7 +202,7 @@ def _calls(world: _World, days: float) -> Generator[simpy.Event, Any, None]:
 
 def _incident(world: _World, spot: Snap, code: str) -> Generator[simpy.Event, Any, None]:
     env, call_s = world.env, world.env.now
-    plan = plan_for(code)
+    plan = plan_for(code, plans=world.rules.plans)
     net = world.city.travel_times.network
     node = int(net.edge_tail[spot.edge])
     zone = int(world.city.node_zone[node])
@@ -197,11 +221,14 @@ def _incident(world: _World, spot: Snap, code: str) -> Generator[simpy.Event, An
             units=[_view(c, world) for c in free],
             travel_times=world.city.travel_times,
             plan=ResponsePlan(units=plan.units - len(sent), distinct_zones=plan.distinct_zones),
-            tiers=(),
+            tiers=world.rules.tiers,
             now=world.now(),
-            max_fix_age_s=1e9,
+            max_fix_age_s=world.rules.max_fix_age_s,
+            place_class="key_site" if key_site else None,
             zone=world.city.zone_codes[zone] if zone >= 0 else None,
+            since_call_s=env.now - call_s,
             unit_snaps=Snaps.of([c.at for c in free]),
+            turnout_s=world.rules.turnout_s,
         )
         if not rec.chosen:  # no free car can reach the place: wait for another
             yield world.freed
@@ -222,9 +249,8 @@ def _incident(world: _World, spot: Snap, code: str) -> Generator[simpy.Event, An
 
 def _view(car: _Car, world: _World) -> UnitView:
     zone = world.city.zone_codes[car.zone] if car.zone >= 0 else None
-    return UnitView(
-        car.index, car.call_sign, zone, UnitStatus.AVAILABLE, car.at.lon, car.at.lat, world.now()
-    )
+    status = UnitStatus.AT_KIOSK if car.at == car.home and car.zone >= 0 else UnitStatus.AVAILABLE
+    return UnitView(car.index, car.call_sign, zone, status, car.at.lon, car.at.lat, world.now())
 
 
 def _respond(
@@ -252,13 +278,13 @@ def _outcome(
 ) -> IncidentOutcome:
     arrivals = sorted(at for _, at in sent)
     verdicts = judge(
-        world.tiers,
+        world.rules.tiers,
         call_at=EPOCH + timedelta(seconds=call_s),
         dispatched_at=EPOCH + timedelta(seconds=dispatch_s) if dispatch_s is not None else None,
         arrivals=[EPOCH + timedelta(seconds=a) for a in arrivals],
         required_units=asked,
         place_class="key_site" if key_site else None,
-        zone=None,
+        zone=world.city.zone_codes[zone] if zone >= 0 else None,
         now=EPOCH + timedelta(seconds=max(arrivals or [call_s]) + 1e6),
     )
     by_tier = {v.tier: v.met_from_call for v in verdicts}
@@ -276,7 +302,7 @@ def _outcome(
         if arrivals and dispatch_s is not None
         else None,
         cross_zone=sum(1 for car, _ in sent if car.zone >= 0 and car.zone != zone),
-        verdicts=tuple(by_tier.get(t.name) for t in world.tiers),
+        verdicts=tuple(by_tier.get(t.name) for t in world.rules.tiers),
     )
 
 
@@ -286,9 +312,19 @@ def simulate(
     *,
     days: float,
     seed: int,
-    tiers: Sequence[Tier] = DEFAULT_TIERS,
+    rules: Rules = Rules(),
 ) -> Run:
-    """One run of `days` days of `scenario` on `city`, reproducible by `seed`."""
+    """One run of `days` days of `scenario` on `city`, reproducible by `seed`.
+
+    Parameters
+    ----------
+    city : the city's roads, zones, kiosks and patrol lines.
+    scenario : the deployment and its demand.
+    days : simulated days of calls (the run goes on 6 hours more for the last ones).
+    seed : of the random generator; the same seed gives the same run.
+    rules : plans, tiers, turnout and fix-age limit to dispatch and judge by; the built-in
+        ones by default, the live server's from `sim.service.live_rules`.
+    """
     env = simpy.Environment()
     rng = np.random.default_rng(seed)
     cars: list[_Car] = []
@@ -305,9 +341,7 @@ def simulate(
         )
         for i in range(len(spots)):
             cars.append(_Car(len(cars), f"P{i + 1}", -1, spots[i], spots[i]))
-    world = _World(
-        env, city, scenario, rng, cars, tuple(tiers), env.event(), call_weight(city, scenario)
-    )
+    world = _World(env, city, scenario, rng, cars, rules, env.event(), call_weight(city, scenario))
     for car in cars:
         env.process(_patrol(world, car))
     env.process(_calls(world, days))
@@ -317,7 +351,7 @@ def simulate(
         scenario.name,
         days,
         seed,
-        world.tiers,
+        rules.tiers,
         tuple(world.outcomes),
         tuple(car.busy_s / total_s for car in cars),
     )

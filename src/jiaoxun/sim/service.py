@@ -1,4 +1,4 @@
-"""The stored city, made ready for the simulator."""
+"""The stored city and the rules in force, made ready for the simulator."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from jiaoxun.city.models import PatrolLine, PatrolPoint, Zone
 from jiaoxun.city.patrol import KEY_SITE_KINDS
 from jiaoxun.city.service import city_pbf, travel_times_for
 from jiaoxun.errors import InvalidInput
+from jiaoxun.incidents import reference
+from jiaoxun.incidents.models import ResponsePlanRow
+from jiaoxun.incidents.plans import DEFAULT_PLANS, ResponsePlan
 from jiaoxun.settings import Settings
 from jiaoxun.sim.city import sim_city_of
-from jiaoxun.sim.model import SimCity
+from jiaoxun.sim.model import Rules, SimCity
 
 
 def stored_city(session: Session, settings: Settings) -> SimCity:
@@ -38,4 +41,19 @@ def stored_city(session: Session, settings: Settings) -> SimCity:
             (index[line.zone_id], line.edges) for line in session.scalars(select(PatrolLine))
         ],
         key_sites=[(p.lon, p.lat) for p in key_points],
+    )
+
+
+def live_rules(session: Session, settings: Settings) -> Rules:
+    """The rules the live server dispatches by: the stored response plans and 1-3-5 tiers,
+    the configured turnout and fix-age limit."""
+    plans = {
+        (r.top_code, r.priority): ResponsePlan(units=r.units, distinct_zones=r.distinct_zones)
+        for r in session.scalars(select(ResponsePlanRow))
+    }
+    return Rules(
+        plans=plans or DEFAULT_PLANS,
+        tiers=reference.tiers(session),
+        turnout_s=dict(settings.turnout_s),
+        max_fix_age_s=settings.max_fix_age_s,
     )
