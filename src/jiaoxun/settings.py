@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     turnout_s: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_TURNOUT_S))
     #: a dispatch order not acknowledged within this is overdue
     ack_limit_s: float = 30.0
+    #: a unit's accepted fix this close (straight line, m) to the scene of its open order proves
+    #: its arrival (the order's gps_arrived_at)
+    arrival_radius_m: float = Field(default=50.0, gt=0, le=1000)
+    #: the officer's "arrived" and the GPS arrival further apart than this are flagged
+    arrival_gap_min: float = Field(default=1.0, gt=0)
     #: a new incident this close (m) and this soon (minutes) to an open one of the same kind is
     #: flagged as a possible duplicate
     duplicate_radius_m: float = 200.0

@@ -11,6 +11,7 @@ import pytest
 from jiaoxun.errors import IllegalTransition, InvalidInput
 from jiaoxun.incidents.lifecycle import (
     ACTIVE_ORDER_STATES,
+    END_WITHOUT_ARRIVAL,
     INCIDENT_TIMESTAMP,
     INCIDENT_TRANSITIONS,
     ORDER_TIMESTAMP,
@@ -37,11 +38,16 @@ INCIDENT_MOVES = {
     ("taken", "merged"),
     ("taken", "transferred"),
     ("taken", "closed"),
+    ("dispatched", "taken"),
     ("dispatched", "en_route"),
     ("dispatched", "on_scene"),
+    ("dispatched", "closed"),
     ("dispatched", "cancelled"),
     ("dispatched", "merged"),
+    ("en_route", "taken"),
+    ("en_route", "dispatched"),
     ("en_route", "on_scene"),
+    ("en_route", "closed"),
     ("en_route", "cancelled"),
     ("en_route", "merged"),
     ("on_scene", "reported"),
@@ -99,9 +105,9 @@ def test_tables_cover_every_state_and_are_frozen() -> None:
         (
             check_incident,
             Inc.DISPATCHED,
-            Inc.CLOSED,
-            "incident cannot go from dispatched to closed; "
-            "allowed: en_route, on_scene, cancelled, merged",
+            Inc.HANDLED,
+            "incident cannot go from dispatched to handled; "
+            "allowed: taken, en_route, on_scene, closed, cancelled, merged",
         ),
         (
             check_incident,
@@ -188,6 +194,9 @@ def test_active_and_final() -> None:
         (Inc.DISPATCHED, Inc.REPORTED, (Inc.ON_SCENE, Inc.REPORTED)),
         (Inc.EN_ROUTE, Inc.REPORTED, (Inc.ON_SCENE, Inc.REPORTED)),
         (Inc.TAKING, Inc.CLOSED, (Inc.TAKEN, Inc.CLOSED)),
+        # ended before any arrival: no on scene, no handled on the way
+        (Inc.DISPATCHED, Inc.CLOSED, (Inc.CLOSED,)),
+        (Inc.EN_ROUTE, Inc.CLOSED, (Inc.CLOSED,)),
         (Inc.TAKING, Inc.HANDLED, (Inc.TAKEN, Inc.DISPATCHED, Inc.ON_SCENE, Inc.HANDLED)),
         (Inc.ON_SCENE, Inc.ON_SCENE, ()),
     ],
@@ -208,7 +217,7 @@ def test_path_between_refuses_backwards() -> None:
 @pytest.mark.parametrize(
     ("current", "orders", "expected"),
     [
-        (Inc.DISPATCHED, [], Inc.DISPATCHED),
+        (Inc.DISPATCHED, [], Inc.TAKEN),
         (Inc.DISPATCHED, [Ord.ISSUED, Ord.ACKNOWLEDGED], Inc.DISPATCHED),
         (Inc.DISPATCHED, [Ord.ACKNOWLEDGED, Ord.EN_ROUTE], Inc.EN_ROUTE),
         (Inc.DISPATCHED, [Ord.ISSUED, Ord.ARRIVED], Inc.ON_SCENE),  # skips en_route
@@ -219,8 +228,10 @@ def test_path_between_refuses_backwards() -> None:
         (Inc.ON_SCENE, [Ord.DONE, Ord.RETURNED, Ord.CANCELLED], Inc.REPORTED),
         (Inc.DISPATCHED, [Ord.DONE], Inc.REPORTED),
         (Inc.ON_SCENE, [Ord.RETURNED, Ord.CANCELLED], Inc.ON_SCENE),  # nobody done: not reported
-        # never backwards: the orders that got it there were cancelled or returned
-        (Inc.EN_ROUTE, [Ord.CANCELLED, Ord.ISSUED], Inc.EN_ROUTE),
+        # before any arrival it reads the standing orders: the car driving was recalled
+        (Inc.EN_ROUTE, [Ord.CANCELLED, Ord.ISSUED], Inc.DISPATCHED),
+        (Inc.EN_ROUTE, [Ord.CANCELLED], Inc.TAKEN),
+        # from on scene never backwards: someone was there
         (Inc.ON_SCENE, [Ord.EN_ROUTE], Inc.ON_SCENE),
         # outside dispatched … on scene the dispatcher moves it, not the orders
         (Inc.TAKEN, [Ord.ARRIVED], Inc.TAKEN),
@@ -246,6 +257,55 @@ def test_followed_state_is_always_reachable(current: IncidentState) -> None:
             assert not (is_final(current) and after != current)
 
 
+# every combination of the states of a 2-order incident, from dispatched: what it reads
+# (A acknowledged, I issued, E en route, R arrived, D done, X returned, C cancelled)
+_SHORT = {"I": Ord.ISSUED, "A": Ord.ACKNOWLEDGED, "E": Ord.EN_ROUTE, "R": Ord.ARRIVED}
+_SHORT |= {"D": Ord.DONE, "X": Ord.RETURNED, "C": Ord.CANCELLED}
+TWO_ORDERS = {
+    "II": Inc.DISPATCHED, "IA": Inc.DISPATCHED, "IE": Inc.EN_ROUTE, "IR": Inc.ON_SCENE,
+    "ID": Inc.ON_SCENE, "IX": Inc.DISPATCHED, "IC": Inc.DISPATCHED,
+    "AA": Inc.DISPATCHED, "AE": Inc.EN_ROUTE, "AR": Inc.ON_SCENE, "AD": Inc.ON_SCENE,
+    "AX": Inc.DISPATCHED, "AC": Inc.DISPATCHED,
+    "EE": Inc.EN_ROUTE, "ER": Inc.ON_SCENE, "ED": Inc.ON_SCENE, "EX": Inc.EN_ROUTE,
+    "EC": Inc.EN_ROUTE,
+    "RR": Inc.ON_SCENE, "RD": Inc.ON_SCENE, "RX": Inc.ON_SCENE, "RC": Inc.ON_SCENE,
+    "DD": Inc.REPORTED, "DX": Inc.REPORTED, "DC": Inc.REPORTED,
+    "XX": Inc.TAKEN, "XC": Inc.TAKEN, "CC": Inc.TAKEN,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("pair", sorted(TWO_ORDERS))
+@pytest.mark.parametrize("current", [Inc.DISPATCHED, Inc.EN_ROUTE])
+def test_two_orders_every_combination(current: IncidentState, pair: str) -> None:
+    orders = [_SHORT[c] for c in pair]
+    expected = TWO_ORDERS[pair]
+    assert incident_state_after_orders(current, orders) == expected
+    assert incident_state_after_orders(current, orders[::-1]) == expected
+    # once on scene, the orders never take it back
+    on_scene = incident_state_after_orders(Inc.ON_SCENE, orders)
+    assert on_scene == (Inc.REPORTED if expected is Inc.REPORTED else Inc.ON_SCENE)
+
+
+def test_two_orders_table_is_complete() -> None:
+    pairs = {"".join(p) for p in itertools.combinations_with_replacement("IAERDXC", 2)}
+    assert set(TWO_ORDERS) == pairs
+
+
+@pytest.mark.parametrize("current", list(Inc))
+def test_ending_without_arrival_never_passes_on_scene(current: IncidentState) -> None:
+    for end in (Inc.CLOSED, Inc.CANCELLED, Inc.MERGED):
+        try:
+            steps = path_between(current, end)
+        except IllegalTransition:
+            assert is_final(current) or current not in END_WITHOUT_ARRIVAL
+            continue
+        if current in END_WITHOUT_ARRIVAL:
+            assert Inc.ON_SCENE not in steps, (current, end)
+            assert Inc.HANDLED not in steps, (current, end)
+            assert steps[-1] == end
+            assert len(steps) <= 2
+
+
 T0 = datetime(2024, 3, 1, 22, 15, tzinfo=UTC)
 
 
@@ -268,6 +328,13 @@ def test_order_overdue(
         acknowledged_at = T0 + timedelta(seconds=acknowledged_after_s)
     now = T0 + timedelta(seconds=now_after_s)
     assert order_overdue(issued_at=T0, acknowledged_at=acknowledged_at, now=now) is overdue
+
+
+@pytest.mark.parametrize("state", [Ord.RETURNED, Ord.CANCELLED])
+def test_an_order_cancelled_or_returned_is_never_overdue(state: OrderState) -> None:
+    later = T0 + timedelta(hours=5)
+    assert not order_overdue(issued_at=T0, acknowledged_at=None, now=later, state=state)
+    assert order_overdue(issued_at=T0, acknowledged_at=None, now=later, state=Ord.ISSUED)
 
 
 def test_order_overdue_custom_limit() -> None:

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy.orm import Session
 
 from jiaoxun.db import MAX_ID
-from jiaoxun.incidents import dispatch, reference, service
+from jiaoxun.incidents import dispatch, reference, service, verdicts
 from jiaoxun.incidents.access import Scope, scope_of
+from jiaoxun.incidents.arrival import arrival_gap_s, gps_travel_s
 from jiaoxun.incidents.lifecycle import IncidentState, order_overdue
 from jiaoxun.incidents.models import CategoryRow, DispatchOrder, Incident
 from jiaoxun.incidents.schemas import (
@@ -70,14 +71,19 @@ def incident_out(
 
 def order_out(order: DispatchOrder, state: AppState, now: Now) -> OrderOut:
     fields = {name: getattr(order, name) for name in OrderOut.model_fields if hasattr(order, name)}
+    gap_s = arrival_gap_s(order)
     return OrderOut(
         **fields,
         call_sign=order.unit.call_sign,
+        gps_travel_s=gps_travel_s(order),
+        arrival_gap_s=gap_s,
+        arrival_gap_flagged=gap_s is not None and abs(gap_s) > state.settings.arrival_gap_min * 60,
         overdue=order_overdue(
             issued_at=order.issued_at,
             acknowledged_at=order.acknowledged_at,
             now=now,
             limit_s=state.settings.ack_limit_s,
+            state=order.state,
         ),
     )
 
@@ -103,7 +109,7 @@ def detail_out(
             TimelineEntry.model_validate(e, from_attributes=True)
             for e in service.timeline(session, incident)
         ],
-        verdicts=verdicts_out(service.verdicts(session, incident, state.city, now=now)),
+        verdicts=verdicts_out(verdicts.read(session, incident, now=now)),
         duplicates=duplicates,
     )
 

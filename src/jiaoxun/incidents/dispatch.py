@@ -17,18 +17,17 @@ from jiaoxun.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from jiaoxun.events import emit
 from jiaoxun.geo.snap import Snap
 from jiaoxun.geo.travel import Route
-from jiaoxun.incidents import reference
+from jiaoxun.incidents import reference, verdicts
 from jiaoxun.incidents.lifecycle import (
     ACTIVE_ORDER_STATES,
-    FINAL_INCIDENT_STATES,
     IncidentState,
     OrderState,
-    incident_state_after_orders,
 )
 from jiaoxun.incidents.models import DispatchOrder, Incident
 from jiaoxun.incidents.plans import ResponsePlan
 from jiaoxun.incidents.recommend import Recommendation, UnitView, recommend
 from jiaoxun.incidents.transitions import (
+    follow_orders,
     get_incident,
     move_incident,
     move_order,
@@ -171,7 +170,7 @@ def dispatch(
             issued_at=now,
         )
         order.unit = unit
-        session.add(order)
+        incident.orders.append(order)
         orders.append(order)
     try:
         session.flush()
@@ -265,16 +264,11 @@ def order_status(
     if feedback:
         order.feedback = feedback
     incident = get_incident(session, order.incident_id, for_update=True)
-    if incident.state not in FINAL_INCIDENT_STATES:
-        follows = incident_state_after_orders(incident.state, [o.state for o in incident.orders])
-        move_incident(
-            session,
-            incident,
-            follows,
-            by=user.username,
-            reason=f"order {order.id} {state.value}",
-            now=now,
-        )
+    if state is OrderState.ARRIVED:
+        verdicts.write(session, incident, on=verdicts.ARRIVAL, now=now)
+    follow_orders(
+        session, incident, by=user.username, reason=f"order {order.id} {state.value}", now=now
+    )
     return order
 
 
@@ -310,6 +304,13 @@ def reassign(
         user=user,
         city=city,
         reason=f"reassigned from {order.unit.call_sign}: {reason}",
+        now=now,
+    )
+    follow_orders(
+        session,
+        get_incident(session, order.incident_id),
+        by=user.username,
+        reason=f"order {order.id} reassigned",
         now=now,
     )
     return new

@@ -5,7 +5,9 @@ the call is being taken, dispatched, followed while the cars drive and work, and
 Each unit sent gets its own order, which moves on the unit's side: signed for, departed, arrived,
 done. The tables here are the only source of which moves are legal; the service checks every move
 against them and writes each step to the audit log. Once units are on their way the incident
-follows its orders (`incident_state_after_orders`) instead of being moved by hand.
+follows its orders (`incident_state_after_orders`) instead of being moved by hand, back to taken
+when every unit sent was recalled or refused. An incident whose units never arrived ends without
+passing through on scene (`END_WITHOUT_ARRIVAL`): the record holds no arrival that did not happen.
 """
 
 from __future__ import annotations
@@ -86,9 +88,15 @@ INCIDENT_TRANSITIONS: Mapping[IncidentState, frozenset[IncidentState]] = Mapping
         _I.TAKING: frozenset({_I.TAKEN, _I.CANCELLED, _I.MERGED}),
         # closed straight from taken: an invalid call (prank, silent, misdial) needs no unit
         _I.TAKEN: frozenset({_I.DISPATCHED, _I.CANCELLED, _I.MERGED, _I.TRANSFERRED, _I.CLOSED}),
-        _I.DISPATCHED: frozenset({_I.EN_ROUTE, _I.ON_SCENE, _I.CANCELLED, _I.MERGED}),
+        # back to taken: every order was cancelled or returned, the incident waits for units;
+        # closed: ended before any unit arrived (the caller rang back, the matter resolved)
+        _I.DISPATCHED: frozenset(
+            {_I.TAKEN, _I.EN_ROUTE, _I.ON_SCENE, _I.CLOSED, _I.CANCELLED, _I.MERGED}
+        ),
         # a duplicate is often recognised only once the first car is driving
-        _I.EN_ROUTE: frozenset({_I.ON_SCENE, _I.CANCELLED, _I.MERGED}),
+        _I.EN_ROUTE: frozenset(
+            {_I.TAKEN, _I.DISPATCHED, _I.ON_SCENE, _I.CLOSED, _I.CANCELLED, _I.MERGED}
+        ),
         _I.ON_SCENE: frozenset({_I.REPORTED, _I.HANDLED}),
         _I.REPORTED: frozenset({_I.HANDLED}),
         _I.HANDLED: frozenset({_I.CLOSED}),
@@ -139,6 +147,10 @@ ORDER_TIMESTAMP: Mapping[OrderState, str] = MappingProxyType(
         _O.CANCELLED: "cancelled_at",
     }
 )
+
+#: the states from which an incident is ended by a direct move, because no unit has arrived yet
+#: (from on scene on, closing passes through handled)
+END_WITHOUT_ARRIVAL = frozenset({_I.TAKING, _I.TAKEN, _I.DISPATCHED, _I.EN_ROUTE})
 
 #: orders that still hold their unit
 ACTIVE_ORDER_STATES = frozenset({_O.ISSUED, _O.ACKNOWLEDGED, _O.EN_ROUTE, _O.ARRIVED})
@@ -235,11 +247,14 @@ def incident_state_after_orders(
 ) -> IncidentState:
     """The state an incident should be in, given the states of its dispatch orders.
 
-    Once dispatched, an incident follows its units: en route as soon as one order is en route,
-    on scene as soon as one has arrived (or is done), reported once every order still standing
-    (neither returned nor cancelled) is done, with at least one done. It never moves backwards
-    and never leaves a final state; outside dispatched … on scene it stays where it is (the
-    dispatcher moves it). A move may skip states; `path_between` gives the steps.
+    Once dispatched, an incident follows its units: on scene as soon as one has arrived (or is
+    done), reported once every order still standing (neither returned nor cancelled) is done,
+    with at least one done. Before any arrival it reads what the standing orders say: en route
+    when one of them is en route, dispatched when they are all issued or acknowledged, and taken
+    again when none stands (every unit recalled or refused: it waits for new units). From on
+    scene on it never moves backwards (someone was there); it never leaves a final state; outside
+    dispatched … on scene it stays where it is (the dispatcher moves it). A move may skip
+    states; `path_between` gives the steps.
 
     Parameters
     ----------
@@ -255,25 +270,36 @@ def incident_state_after_orders(
         derived = _I.REPORTED
     elif any(s in (_O.ARRIVED, _O.DONE) for s in orders):
         derived = _I.ON_SCENE
-    elif _O.EN_ROUTE in orders:
-        derived = _I.EN_ROUTE
+    elif current is _I.ON_SCENE:
+        return current
+    elif _O.EN_ROUTE in standing:
+        return _I.EN_ROUTE
+    elif standing:
+        return _I.DISPATCHED
     else:
-        derived = _I.DISPATCHED
+        return _I.TAKEN
     return max(current, derived, key=_RANK.__getitem__)
 
 
 def order_overdue(
-    *, issued_at: datetime, acknowledged_at: datetime | None, now: datetime, limit_s: float = 30.0
+    *,
+    issued_at: datetime,
+    acknowledged_at: datetime | None,
+    now: datetime,
+    limit_s: float = 30.0,
+    state: OrderState | None = None,
 ) -> bool:
     """Whether an order missed its acknowledgement limit (the KPI: signed for within 30 s).
 
-    An order acknowledged late stays overdue, for the record. For an order returned or cancelled
-    before anyone signed for it, pass the time it left as `now`.
+    An order acknowledged late stays overdue, for the record. An order returned or cancelled is
+    never overdue: nobody is waiting for it to be signed for any more.
 
     Parameters
     ----------
     issued_at, acknowledged_at : datetime
         When the order was issued and signed for (None: not yet).
+    state : OrderState, optional
+        The order's state; returned and cancelled orders are never overdue.
     now : datetime
         The time of the check.
     limit_s : float
@@ -286,5 +312,7 @@ def order_overdue(
     """
     if not limit_s > 0:
         raise InvalidInput(f"acknowledgement limit_s(={limit_s}) must be > 0")
+    if state in (_O.RETURNED, _O.CANCELLED):
+        return False
     until = acknowledged_at if acknowledged_at is not None else now
     return (until - issued_at).total_seconds() > limit_s

@@ -1,9 +1,11 @@
-"""Tables of the 110 workflow: categories, response plans, 1-3-5 tiers, incidents, orders."""
+"""Tables of the 110 workflow: categories, response plans, 1-3-5 tiers, incidents, orders,
+the recorded verdicts."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -117,10 +119,42 @@ class Incident(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     merged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     transferred_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: the 1-3-5 tiers in force when the call was taken, copied: later edits do not reach it
+    #: (None: taken before tiers were copied; judged by the tiers of today)
+    tiers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     orders: Mapped[list[DispatchOrder]] = relationship(
         back_populates="incident", order_by="DispatchOrder.id"
     )
+    verdicts: Mapped[list[VerdictRow]] = relationship(order_by="VerdictRow.id")
+
+
+class VerdictRow(Base):
+    """One 1-3-5 verdict of an incident as recorded once decided, with a copy of its tier: the
+    record no later edit of the tiers, clock or button changes (written once, never updated)."""
+
+    __tablename__ = "incident_verdict"
+    __table_args__ = (UniqueConstraint("incident_id", "tier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    # the tier, copied
+    tier: Mapped[str] = mapped_column(String(30))
+    bound_min: Mapped[float] = mapped_column(Float)
+    applies_to: Mapped[str] = mapped_column(String(10))
+    place_classes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    zones: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the verdict
+    from_dispatch_s: Mapped[float | None] = mapped_column(Float)
+    from_call_s: Mapped[float | None] = mapped_column(Float)
+    met_from_dispatch: Mapped[bool | None] = mapped_column(Boolean)
+    met_from_call: Mapped[bool | None] = mapped_column(Boolean)
+    #: which arrival decided it: "gps" (the unit's fix at the scene), "report" (the officer's
+    #: button), None (no unit arrived)
+    arrival_source: Mapped[str | None] = mapped_column(String(10))
+    #: what wrote it: "arrival", or how the incident ended ("closed", "cancelled", "merged")
+    decided_on: Mapped[str] = mapped_column(String(20))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class DispatchOrder(Base):
@@ -149,6 +183,8 @@ class DispatchOrder(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     departed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: the time of the unit's first accepted fix within the arrival distance of the scene
+    gps_arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -192,11 +192,15 @@ def set_plan(
 
 
 def set_tier(session: Session, tier: Tier, *, by: str) -> TierRow:
-    """Store a 1-3-5 tier by name, replacing the one of that name."""
+    """Store a 1-3-5 tier by name, replacing the one of that name; the audit row says who,
+    when, and the tier before and after. Incidents taken earlier keep their copy of it."""
     row = session.scalar(select(TierRow).where(TierRow.name == tier.name))
+    before = None
     if row is None:
         row = TierRow(name=tier.name)
         session.add(row)
+    else:
+        before = {"bound_min": row.bound_min, "applies_to": row.applies_to.value}
     row.bound_min, row.applies_to = tier.bound_min, tier.applies_to
     row.place_classes, row.zones = sorted(tier.place_classes), sorted(tier.zones)
     record(
@@ -210,6 +214,7 @@ def set_tier(session: Session, tier: Tier, *, by: str) -> TierRow:
             "applies_to": tier.applies_to.value,
             "place_classes": row.place_classes,
             "zones": row.zones,
+            "before": before,
         },
     )
     return row

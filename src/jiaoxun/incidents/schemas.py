@@ -81,6 +81,8 @@ class VerdictOut(BaseModel):
     from_call_s: float | None
     met_from_dispatch: bool | None
     met_from_call: bool | None
+    #: the arrival that decided it: "gps" (the unit's fix at the scene), "report" (the officer)
+    arrival_source: str | None = None
 
 
 class OrderOut(BaseModel):
@@ -98,10 +100,18 @@ class OrderOut(BaseModel):
     acknowledged_at: datetime | None
     departed_at: datetime | None
     arrived_at: datetime | None
+    #: the time of the unit's first fix within the arrival distance of the scene
+    gps_arrived_at: datetime | None
     done_at: datetime | None
     returned_at: datetime | None
     cancelled_at: datetime | None
     overdue: bool
+    #: the forecast judged: the GPS-proved travel time (gps_arrived_at − issued_at), seconds,
+    #: beside the predicted `eta_s`
+    gps_travel_s: float | None
+    #: arrived_at − gps_arrived_at, seconds; flagged when beyond the configured gap
+    arrival_gap_s: float | None
+    arrival_gap_flagged: bool
 
 
 class RouteOut(BaseModel):

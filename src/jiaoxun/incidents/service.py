@@ -18,12 +18,11 @@ from jiaoxun.audit.service import record
 from jiaoxun.city.context import CityContext
 from jiaoxun.errors import InvalidInput
 from jiaoxun.geo.coords import to_wgs84
-from jiaoxun.incidents import reference
+from jiaoxun.incidents import reference, verdicts
 from jiaoxun.incidents.duplicates import OpenIncident, find_duplicates
 from jiaoxun.incidents.lifecycle import FINAL_INCIDENT_STATES, IncidentState, check_incident
 from jiaoxun.incidents.models import Incident
 from jiaoxun.incidents.schemas import IncidentIn
-from jiaoxun.incidents.targets import Verdict, judge
 from jiaoxun.incidents.transitions import (
     cancel_active_orders,
     get_incident,
@@ -100,6 +99,7 @@ def create_incident(
         distinct_zones=plan.distinct_zones,
         created_by=user.username,
         call_at=call_at,
+        tiers=verdicts.copy_tiers(session),
     )
     session.add(incident)
     session.flush()
@@ -157,24 +157,6 @@ def timeline(session: Session, incident: Incident) -> Sequence[AuditEntry]:
     return session.scalars(query).all()
 
 
-def verdicts(
-    session: Session, incident: Incident, city: CityContext, *, now: datetime
-) -> tuple[Verdict, ...]:
-    """The incident's 1-3-5 verdicts, measured from the dispatch and from the call."""
-    arrivals = [o.arrived_at for o in incident.orders if o.arrived_at is not None]
-    zone = city.zone_by_id(incident.zone_id)
-    return judge(
-        reference.tiers(session),
-        call_at=incident.call_at,
-        dispatched_at=incident.dispatched_at,
-        arrivals=arrivals,
-        required_units=incident.required_units,
-        place_class=incident.place_class,
-        zone=zone.code if zone else None,
-        now=now,
-    )
-
-
 def close_incident(
     session: Session,
     incident_id: int,
@@ -184,7 +166,9 @@ def close_incident(
     user: User,
     now: datetime,
 ) -> Incident:
-    """Close an incident: handled, then closed; units still on it are released."""
+    """Close an incident; units still on it are released. Once a unit arrived it passes through
+    handled; one whose units never arrived is closed straight away (no arrival is invented).
+    Its verdicts are written."""
     incident = get_incident(session, incident_id, for_update=True)
     if incident.state in FINAL_INCIDENT_STATES:
         check_incident(incident.state, IncidentState.CLOSED)  # raises with the rule
@@ -198,6 +182,7 @@ def close_incident(
         reason=f"closed: {outcome_code}",
         now=now,
     )
+    verdicts.write(session, incident, on=incident.state.value, now=now)
     return incident
 
 
@@ -212,6 +197,7 @@ def cancel_incident(
     move_incident(
         session, incident, IncidentState.CANCELLED, by=user.username, reason=reason, now=now
     )
+    verdicts.write(session, incident, on=incident.state.value, now=now)
     return incident
 
 
@@ -238,4 +224,5 @@ def merge_incident(
         reason=reason or f"duplicate of {main.number}",
         now=now,
     )
+    verdicts.write(session, incident, on=incident.state.value, now=now)
     return incident

@@ -10,9 +10,10 @@ decided is pending (None); one whose time ran out without the arrival is already
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 class Applies(enum.StrEnum):
@@ -65,6 +66,30 @@ class Verdict:
     from_call_s: float | None
     met_from_dispatch: bool | None
     met_from_call: bool | None
+    #: which arrival decided it: "gps" (the unit's fix at the scene) or "report" (the officer's
+    #: button); None when no arrival decided it (pending, missed waiting, or a prediction)
+    arrival_source: str | None = None
+
+
+def tier_copy(tier: Tier) -> dict[str, Any]:
+    """The tier as plain data, to be stored beside what it judged."""
+    return {
+        "name": tier.name,
+        "bound_min": tier.bound_min,
+        "applies_to": tier.applies_to.value,
+        "place_classes": sorted(tier.place_classes),
+        "zones": sorted(tier.zones),
+    }
+
+
+def tier_from_copy(copy: Mapping[str, Any]) -> Tier:
+    return Tier(
+        str(copy["name"]),
+        float(copy["bound_min"]),
+        Applies(copy["applies_to"]),
+        frozenset(copy.get("place_classes", ())),
+        frozenset(copy.get("zones", ())),
+    )
 
 
 def _arrival_index(applies_to: Applies, required_units: int) -> int | None:
@@ -93,12 +118,18 @@ def judge(
     place_class: str | None,
     zone: str | None,
     now: datetime,
+    sources: Sequence[str] | None = None,
 ) -> tuple[Verdict, ...]:
     """Verdicts of an incident against the tiers that apply to it.
 
-    `arrivals` are the on-scene times of its units, in any order.
+    `arrivals` are the on-scene times of its units, in any order; `sources` says for each how
+    it is known ("gps", "report"), to be named in the verdict it decides.
     """
-    arrived = sorted(arrivals)
+    if sources is not None and len(sources) != len(arrivals):
+        raise ValueError(f"sources has {len(sources)} entries for {len(arrivals)} arrivals.")
+    named: list[str | None] = list(sources) if sources is not None else [None] * len(arrivals)
+    pairs = sorted(zip(arrivals, named, strict=True), key=lambda pair: pair[0])
+    arrived = [at for at, _ in pairs]
     verdicts = []
     for tier in tiers:
         index = _arrival_index(tier.applies_to, required_units)
@@ -118,6 +149,7 @@ def judge(
                 from_call_s=from_call,
                 met_from_dispatch=_judge_one(from_dispatch, waited_dispatch, tier.bound_s),
                 met_from_call=_judge_one(from_call, waited_call, tier.bound_s),
+                arrival_source=pairs[index][1] if at else None,
             )
         )
     return tuple(verdicts)

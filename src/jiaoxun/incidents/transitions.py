@@ -13,12 +13,14 @@ from jiaoxun.errors import Conflict, NotFound
 from jiaoxun.events import emit
 from jiaoxun.incidents.lifecycle import (
     ACTIVE_ORDER_STATES,
+    FINAL_INCIDENT_STATES,
     INCIDENT_TIMESTAMP,
     ORDER_TIMESTAMP,
     IncidentState,
     OrderState,
     check_incident,
     check_order,
+    incident_state_after_orders,
     path_between,
 )
 from jiaoxun.incidents.models import DispatchOrder, Incident
@@ -95,6 +97,16 @@ def move_incident(
     )
 
 
+def follow_orders(
+    session: Session, incident: Incident, *, by: str, reason: str, now: datetime
+) -> None:
+    """Move the incident to the state its orders say (`incident_state_after_orders`)."""
+    if incident.state in FINAL_INCIDENT_STATES:
+        return
+    follows = incident_state_after_orders(incident.state, [o.state for o in incident.orders])
+    move_incident(session, incident, follows, by=by, reason=reason, now=now)
+
+
 def move_order(
     session: Session,
     order: DispatchOrder,
@@ -121,6 +133,14 @@ def move_order(
         reason=reason,
         at=now,
     )
+    announce_order(session, order)
+    set_unit_status(
+        session, order.unit, UNIT_STATUS_OF_ORDER[target], by=by, reason=reason, now=now
+    )
+
+
+def announce_order(session: Session, order: DispatchOrder, **extra: str) -> None:
+    """Tell the event stream that an order changed (its state, and any `extra` fields)."""
     emit(
         session,
         "order",
@@ -129,11 +149,9 @@ def move_order(
             "id": order.id,
             "incident_id": order.incident_id,
             "unit_id": order.unit_id,
-            "state": target.value,
+            "state": order.state.value,
+            **extra,
         },
-    )
-    set_unit_status(
-        session, order.unit, UNIT_STATUS_OF_ORDER[target], by=by, reason=reason, now=now
     )
 
 

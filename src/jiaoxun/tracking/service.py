@@ -19,11 +19,13 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.city.context import CityContext
 from jiaoxun.city.models import PatrolPoint
 from jiaoxun.events import Event, EventBus
+from jiaoxun.incidents.arrival import UnitFix, gps_arrivals
 from jiaoxun.throttle import TokenBuckets
 from jiaoxun.tracking.credentials import secret_sha256
 from jiaoxun.tracking.geofence import FenceEvent, FenceState, ZoneFences
@@ -82,8 +84,11 @@ class Ingestor:
         limits: Limits = DEFAULT_LIMITS,
         batch_size: int = 5000,
         throttle: TokenBuckets | None = None,
+        arrival_radius_m: float = 50.0,
     ) -> None:
         self.sessions, self.city, self.bus, self.limits = sessions, city, bus, limits
+        #: a fix this close to the scene of its unit's open order proves the arrival
+        self.arrival_radius_m = arrival_radius_m
         self.batch_size = batch_size
         self.tracks: dict[str, DeviceTrack] = {}
         self.unit_of: dict[str, int | None] = {}
@@ -242,6 +247,7 @@ class Ingestor:
             with self.sessions() as session, session.begin():
                 self._persist(session, outcome.accepted, now=now)
                 self._persist_events(session, fenced, check_ins)
+                self._arrivals(session, outcome.accepted, now=now)
         # counted once stored: a figure of what the database holds
         self.stats.rejected.update(outcome.rejected)
         self.stats.accepted += len(outcome.accepted)
@@ -297,6 +303,20 @@ class Ingestor:
                     for unit_id, f in units.items()
                 ],
             )
+
+    def _arrivals(self, session: Session, fixes: Sequence[Fix], *, now: datetime) -> None:
+        """GPS-proved arrivals at the scenes of open orders; in a savepoint, so that a clash with
+        a request writing the same incident's verdicts never loses the fixes."""
+        unit_fixes = [
+            UnitFix(unit_id, f.lon, f.lat, f.at)
+            for f in fixes
+            if (unit_id := self.unit_of.get(f.device_id))
+        ]
+        try:
+            with session.begin_nested():
+                gps_arrivals(session, unit_fixes, radius_m=self.arrival_radius_m, now=now)
+        except IntegrityError:
+            log.warning("GPS arrivals of %d fixes skipped: written meanwhile", len(unit_fixes))
 
     def _geofence(self, fixes: Sequence[Fix]) -> tuple[list[tuple[str, FenceEvent]], list[CheckIn]]:
         """Zone enters and exits, and patrol point check-ins, of live fixes in time order."""

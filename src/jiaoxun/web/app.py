@@ -57,6 +57,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         throttle=TokenBuckets(
             rate_per_s=settings.device_fixes_per_s, burst=settings.device_fix_burst
         ),
+        arrival_radius_m=settings.arrival_radius_m,
     )
     gateway = Gateway(
         sessions=sessions,
