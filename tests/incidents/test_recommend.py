@@ -228,6 +228,14 @@ def test_multi_point_plan_fills_up_when_zones_run_out(rank, zoned):
     assert (rec.chosen, rec.shortfall) == ((1, 2, 4), 0)
 
 
+def test_a_top_up_counts_the_zones_already_sent(rank, zoned):
+    plan = ResponsePlan(units=2, distinct_zones=True)
+    assert rank(zoned, plan=plan).chosen == (1, 4)
+    # the Z1 car went first: the top-up takes the nearest of the other zones
+    rec = rank(zoned[1:], plan=plan, zones_sent=frozenset({"Z1"}))
+    assert rec.chosen == (4, 6)
+
+
 def test_units_without_a_zone_count_as_zones_of_their_own(rank, unit):
     units = [unit(1, (200, 200)), unit(2, (100, 200)), unit(3, (300, 0), zone="Z1")]
     rec = rank(units, plan=ResponsePlan(units=2, distinct_zones=True))

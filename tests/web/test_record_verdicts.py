@@ -14,6 +14,7 @@ from center import Center
 from jiaoxun.web.deps import now as now_dependency
 
 FIGHT = "020100"  # one unit
+ROBBERY = "010200"  # three units from three zones
 CENTRE = (126.65, 45.745)
 ENDED = {"closed", "cancelled", "merged"}
 
@@ -239,3 +240,27 @@ def test_a_gps_fix_at_the_scene_proves_the_arrival(center: Center, clock: Clock)
     timeline = _detail(center, incident)["timeline"]
     assert [e["username"] for e in timeline if e["action"] == "gps_arrival"] == ["gps"]
     _end(center, incident, "closed")
+
+
+def test_a_top_up_counts_the_zones_sent_and_is_timed_from_the_first_dispatch(
+    center: Center, clock: Clock
+) -> None:
+    robbery = _take(center, ROBBERY)
+    path = f"/api/incidents/{robbery['id']}/recommendations"
+    rec = center.call("GET", path).json()
+    zone_of = {c["unit_id"]: c["zone"] for c in rec["candidates"]}
+    first = rec["chosen"][0]
+    (sent,) = center.call(
+        "POST", f"/api/incidents/{robbery['id']}/dispatch", json={"unit_ids": [first]}
+    ).json()
+    clock.advance(100)
+    top_up = center.call("GET", path).json()
+    assert len(top_up["chosen"]) == 2
+    zones = [zone_of[u] for u in top_up["chosen"]]
+    assert zone_of[first] not in zones
+    assert len(set(zones)) == 2
+    etas = {c["unit_id"]: c["eta_s"] for c in top_up["candidates"]}
+    full = next(v for v in top_up["verdicts"] if v["applies_to"] == "full")
+    expected = sorted([sent["eta_s"], *(100 + etas[u] for u in top_up["chosen"])])[-1]
+    assert full["from_dispatch_s"] == pytest.approx(expected)
+    _end(center, robbery, "cancelled")

@@ -4,6 +4,7 @@ orders through their states as the units report, reassign. Services flush, never
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -17,7 +18,7 @@ from jiaoxun.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from jiaoxun.events import emit
 from jiaoxun.geo.snap import Snap
 from jiaoxun.geo.travel import Route
-from jiaoxun.incidents import reference, verdicts
+from jiaoxun.incidents import verdicts
 from jiaoxun.incidents.lifecycle import (
     ACTIVE_ORDER_STATES,
     IncidentState,
@@ -26,6 +27,7 @@ from jiaoxun.incidents.lifecycle import (
 from jiaoxun.incidents.models import DispatchOrder, Incident
 from jiaoxun.incidents.plans import ResponsePlan
 from jiaoxun.incidents.recommend import Recommendation, UnitView, recommend
+from jiaoxun.incidents.targets import predict
 from jiaoxun.incidents.transitions import (
     follow_orders,
     get_incident,
@@ -73,26 +75,61 @@ def unit_views(session: Session, city: CityContext, *, now: datetime) -> list[Un
 def recommendations(
     session: Session, incident_id: int, *, city: CityContext, settings: Settings, now: datetime
 ) -> tuple[Incident, Recommendation]:
-    """Every unit ranked by exact road ETA to the incident, with the plan's chosen set."""
+    """Every unit ranked by exact road ETA to the incident, with the plan's chosen set. For a
+    top-up the zones already sent count for the distinct-zones rule, and the expected verdicts
+    are timed as the real ones will be: from the first dispatch, with the units already sent."""
     incident = get_incident(session, incident_id)
     zone = city.zone_by_id(incident.zone_id)
-    call_at = incident.call_at
-    already = {o.unit_id for o in incident.orders if o.state not in _ENDED}
-    still_needed = max(incident.required_units - len(already), 1)
+    sent = [o for o in incident.orders if o.state not in _ENDED]
+    still_needed = max(incident.required_units - len(sent), 1)
+    tiers = verdicts.tiers_of(session, incident)
     result = recommend(
         lon=incident.lon,
         lat=incident.lat,
         units=unit_views(session, city, now=now),
         travel_times=city.travel_times,
         plan=ResponsePlan(units=still_needed, distinct_zones=incident.distinct_zones),
-        tiers=reference.tiers(session),
+        tiers=tiers,
         now=now,
         max_fix_age_s=settings.max_fix_age_s,
         place_class=incident.place_class,
         zone=zone.code if zone else None,
-        since_call_s=max((now - call_at).total_seconds(), 0.0),
+        since_call_s=max((now - incident.call_at).total_seconds(), 0.0),
+        zones_sent=frozenset(_zones_of(sent, city)),
     )
+    if sent and incident.dispatched_at is not None:
+        since_dispatch_s = (now - incident.dispatched_at).total_seconds()
+        etas = {c.unit_id: c.eta_s for c in result.candidates}  # the chosen all have one
+        expected = [_expected_s(o, dispatched_at=incident.dispatched_at) for o in sent]
+        expected += [since_dispatch_s + float(etas[u] or 0.0) for u in result.chosen]
+        result = replace(
+            result,
+            verdicts=predict(
+                tiers,
+                etas_s=[e for e in expected if e is not None],
+                required_units=incident.required_units,
+                place_class=incident.place_class,
+                zone=zone.code if zone else None,
+                since_call_s=(incident.dispatched_at - incident.call_at).total_seconds(),
+            ),
+        )
     return incident, result
+
+
+def _zones_of(orders: Sequence[DispatchOrder], city: CityContext) -> set[str]:
+    zones = (city.zone_by_id(o.unit.zone_id) for o in orders)
+    return {z.code for z in zones if z is not None}
+
+
+def _expected_s(order: DispatchOrder, *, dispatched_at: datetime) -> float | None:
+    """Seconds from the incident's first dispatch to the order's arrival: the real one, else
+    the one its ETA forecast (None: no forecast)."""
+    arrived = verdicts.arrival_of(order)
+    if arrived is not None:
+        return (arrived[0] - dispatched_at).total_seconds()
+    if order.eta_s is None:
+        return None
+    return (order.issued_at - dispatched_at).total_seconds() + order.eta_s
 
 
 def route_to_incident(

@@ -111,6 +111,7 @@ def recommend(
     since_call_s: float = 0.0,
     unit_snaps: Snaps | None = None,
     turnout_s: Mapping[str, float] | None = None,
+    zones_sent: frozenset[str] = frozenset(),
 ) -> Recommendation:
     """Rank `units` by exact road ETA to the incident at (`lon`, `lat`) and apply `plan`.
 
@@ -132,6 +133,8 @@ def recommend(
         a fix, and its age, still come from its `UnitView`, and entries of units without one
         are ignored. Either way a unit farther from a road than
         ``travel_times.snapper.max_snap_m`` counts as off the network.
+    zones_sent : zones of the units already sent to the incident (a top-up): with
+        `plan.distinct_zones` they count as taken.
     turnout_s : seconds each unit needs to get going, by status (`geo.turnout`), added to its
         road time: every ETA here, and the ranking, then include turnout.
 
@@ -163,7 +166,7 @@ def recommend(
         )
     )
     order = [i for *_, i in ranked]
-    chosen = _choose([i for i in order if reasons[i] is None], units, plan)
+    chosen = _choose([i for i in order if reasons[i] is None], units, plan, zones_sent)
     first = _FirstUnitTiers.of(
         tiers, plan=plan, place_class=place_class, zone=zone, since_call_s=since_call_s
     )
@@ -249,12 +252,15 @@ def _reason(unit: UnitView, i: int, fleet: _Fleet, *, max_fix_age_s: float, limi
     return "cannot reach the incident by road"
 
 
-def _choose(ranked: list[int], units: Sequence[UnitView], plan: ResponsePlan) -> list[int]:
-    """Indices of the units `plan` takes from the eligible `ranked` ones, in ETA order."""
+def _choose(
+    ranked: list[int], units: Sequence[UnitView], plan: ResponsePlan, zones_sent: frozenset[str]
+) -> list[int]:
+    """Indices of the units `plan` takes from the eligible `ranked` ones, in ETA order; the
+    zones of `zones_sent` are taken already."""
     if not plan.distinct_zones:
         return ranked[: plan.units]
     taken: list[int] = []
-    zones_taken: set[str] = set()
+    zones_taken: set[str] = set(zones_sent)
     for i in ranked:
         zone = units[i].zone
         if zone is None or zone not in zones_taken:
