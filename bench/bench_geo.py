@@ -5,6 +5,10 @@ node-to-node table that networks of a city's size keep ("by table", the server's
 
     .venv/bin/python bench/bench_geo.py [--pbf PATH] [--seed N] [--smoke]
 
+Turn restrictions are measured on the same network with a share of its turns banned at random:
+the turn-expanded search against the node search, one-to-many and many-to-one (the recommender's
+query), in the same run.
+
 Every figure is a median over many random points (a fixed seed), and the results are checked
 against the baseline's. `--smoke` takes a few points of each kind and one cold build. A MISS is a
 finding to report, not a failure: the script always exits 0 (non-zero on a crash).
@@ -34,6 +38,7 @@ from jiaoxun.geo.osm import network_from_pbf
 from jiaoxun.geo.snap import Snap, Snaps
 from jiaoxun.geo.table import cached_table
 from jiaoxun.geo.travel import TravelTimes
+from jiaoxun.geo.turns import turn_graph
 
 DEMO_PBF = DEMO_CITY_PBF  # the demo city jiaoxun ships
 console = Console(width=max(Console().width, 150))
@@ -51,6 +56,7 @@ class Sizes:
     targets: int = 1000
     isochrone_origins: int = 20
     baseline_isochrones: int = 3
+    turn_queries: int = 200
 
 
 FULL = Sizes()
@@ -64,6 +70,7 @@ SMOKE = replace(
     targets=50,
     isochrone_origins=3,
     baseline_isochrones=1,
+    turn_queries=10,
 )
 
 
@@ -248,6 +255,42 @@ def isochrone_time(tt: TravelTimes, origins: Snaps, n_baseline: int) -> Figure:
     )
 
 
+def turn_restrictions(
+    network: Any, rng: np.random.Generator, reps: int, *, banned_share: float = 0.02
+) -> list[Figure]:
+    """One point to 300 and 300 to one, on the turn-expanded graph with `banned_share` of the
+    turns banned, against the node search of the same network."""
+    allowed = turn_graph(network).forward.tocoo()
+    pick = rng.random(len(allowed.row)) < banned_share
+    bans = np.column_stack([allowed.row[pick], allowed.col[pick]]).astype(np.int64)
+    plain, turned = TravelTimes(network), TravelTimes(replace(network, turn_ban=bans))
+    points, others = random_snaps(plain, rng, 300), random_snaps(plain, rng, reps)
+    figures = []
+    for query in ("times_from", "times_to"):
+        ours, base, longer, shorter = [], [], 0, 0
+        for i in range(reps):
+            ours.append(seconds_of(getattr(turned, query), others[i], points))
+            base.append(seconds_of(getattr(plain, query), others[i], points))
+            with_turns = getattr(turned, query)(others[i], points)
+            without = getattr(plain, query)(others[i], points)
+            longer += int((with_turns > without + 1e-6).sum())
+            shorter += int((with_turns < without - 1e-6).sum())
+        cost = median_ms(ours) / median_ms(base)
+        kind = "one-to-many, 1 → 300" if query == "times_from" else "many-to-one, 300 → 1"
+        figures.append(
+            Figure(
+                f"(f) {kind}, {len(bans):,} turns banned ({banned_share:.0%}), turn-expanded",
+                f"{median_ms(ours):.2f} ms",
+                f"{median_ms(base):.2f} ms (node search)",
+                1 / cost,
+                "≤ 2× the node search",
+                cost <= 2,
+                f"{cost:.2f}× the cost; {longer} of {300 * reps} trips longer, {shorter} shorter",
+            )
+        )
+    return figures
+
+
 def report(figures: list[Figure]) -> Table:
     table = Table(title="jiaoxun.geo benchmarks (median times)")
     for column in ("figure", "jiaoxun", "baseline", "speed-up", "target", "result", "check"):
@@ -292,6 +335,7 @@ def main() -> None:
             figures.append(one_to_all(times, graph, origins, sizes.baseline_origins, mode))
             figures.append(coverage(times, graph, rng, reps=sizes.fleets, mode=mode))
             figures.append(k_nearest(times, rng, reps=sizes.targets, mode=mode))
+    figures.extend(turn_restrictions(network, rng, reps=sizes.turn_queries))
     origins = random_snaps(tt, rng, sizes.isochrone_origins)
     figures.append(isochrone_time(tt, origins, n_baseline=sizes.baseline_isochrones))
     figures.sort(key=lambda f: f.name)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import osmium
 import pytest
-from osmium.osm.mutable import Node, Way
+from osmium.osm.mutable import Node, Relation, Way
 
 from jiaoxun.geo.network import RoadNetwork
 from jiaoxun.geo.osm import network_from_pbf
@@ -41,6 +41,8 @@ LON0, LAT0 = 126.6, 45.75
 LonLat = tuple[float, float]
 Nodes = dict[int, LonLat]
 Ways = list[tuple[int, list[int], dict[str, str]]]
+#: (relation id, members as (type "n" or "w", ref, role), tags)
+Relations = list[tuple[int, list[tuple[str, int, str]], dict[str, str]]]
 
 
 def at(east_m: float, north_m: float) -> LonLat:
@@ -60,13 +62,18 @@ def haversine_m(a: LonLat, b: LonLat) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
-def write_pbf_file(path: Path, nodes: Nodes, ways: Ways) -> Path:
-    """Write nodes, then ways, sorted by id (the order OSM files keep) as a PBF file."""
+def write_pbf_file(
+    path: Path, nodes: Nodes, ways: Ways, relations: Relations | None = None
+) -> Path:
+    """Write nodes, ways, then relations, sorted by id (the order OSM files keep) as a PBF
+    file."""
     with osmium.SimpleWriter(str(path)) as writer:
         for node_id in sorted(nodes):
             writer.add_node(Node(id=node_id, location=nodes[node_id], tags={}))
         for way_id, refs, tags in sorted(ways, key=lambda w: w[0]):
             writer.add_way(Way(id=way_id, nodes=refs, tags=tags))
+        for rel_id, members, tags in sorted(relations or [], key=lambda r: r[0]):
+            writer.add_relation(Relation(id=rel_id, members=members, tags=tags))
     return path
 
 
@@ -171,7 +178,7 @@ def plan() -> TownPlan:
 
 
 @pytest.fixture(scope="session")
-def write_pbf() -> Callable[[Path, Nodes, Ways], Path]:
+def write_pbf() -> Callable[..., Path]:
     return write_pbf_file
 
 

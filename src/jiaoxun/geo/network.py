@@ -10,7 +10,7 @@ Everything is a NumPy array, so a network saves to and loads from one `.npz` fil
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ ROAD_CLASSES = (
     "service",
 )
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +55,7 @@ class RoadNetwork:
     edge_twin : the edge running the other way along the same geometry, or -1 (one-way).
     edge_osm_way : the OpenStreetMap way the edge comes from.
     geom_start : edge `e` follows points `geom_start[e]:geom_start[e + 1]` of `geom_lon/geom_lat`.
+    turn_ban : (k, 2) pairs (from edge, to edge) of turns a restriction bans (`geo.turns`).
     """
 
     node_lon: Floats
@@ -72,6 +73,7 @@ class RoadNetwork:
     geom_lon: Floats
     geom_lat: Floats
     names: tuple[str, ...]
+    turn_ban: Ints = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
 
     @property
     def n_nodes(self) -> int:

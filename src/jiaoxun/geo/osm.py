@@ -5,6 +5,7 @@ ends), so that each edge runs from one intersection or dead end to the next and 
 polyline in between. One-way streets (``oneway``, roundabouts, motorways) give one edge, other
 roads two. Speeds come from ``maxspeed`` when it is usable, otherwise from a per-class table.
 Only the largest strongly connected part is kept: a car must be able to get in and back out.
+Turn restrictions via a node (``no_*``, ``only_*``) become banned pairs of edges (`geo.turns`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from scipy.sparse.csgraph import connected_components
 
 from jiaoxun.errors import DataSourceError
 from jiaoxun.geo.network import ROAD_CLASSES, Floats, Ints, RoadNetwork, load_network, save_network
+from jiaoxun.geo.turns import Restriction, restrictions_from_pbf, turn_bans
 
 #: Default speed by road class in km/h, for roads without a usable ``maxspeed`` (China, urban).
 DEFAULT_SPEEDS_KPH: Mapping[str, float] = {
@@ -211,6 +213,7 @@ def _largest_strong_component(network: RoadNetwork) -> RoadNetwork:
         )
     new_node = np.cumsum(keep_node) - 1
     new_edge = np.cumsum(keep_edge) - 1
+    bans = network.turn_ban[keep_edge[network.turn_ban].all(axis=1)]
     old_twin = network.edge_twin[keep_edge]
     twin_kept = (old_twin >= 0) & keep_edge[np.maximum(old_twin, 0)]
     starts, ends = network.geom_start[:-1][keep_edge], network.geom_start[1:][keep_edge]
@@ -231,11 +234,13 @@ def _largest_strong_component(network: RoadNetwork) -> RoadNetwork:
         geom_lon=network.geom_lon[point_idx],
         geom_lat=network.geom_lat[point_idx],
         names=network.names,
+        turn_ban=new_edge[bans],
     )
 
 
-def build_network(ways: Iterable[_Way]) -> RoadNetwork:
-    """Cut ways at shared nodes into directed edges and keep the largest strong component."""
+def build_network(ways: Iterable[_Way], restrictions: Iterable[Restriction] = ()) -> RoadNetwork:
+    """Cut ways at shared nodes into directed edges, ban the turns `restrictions` ban, and
+    keep the largest strong component."""
     ways = list(ways)
     if not ways:
         raise DataSourceError("the extract has no drivable roads (no highway way a car may use)")
@@ -251,22 +256,31 @@ def build_network(ways: Iterable[_Way]) -> RoadNetwork:
     length = np.array(c["length"], dtype=np.float64)
     speed = np.array(c["speed"], dtype=np.float64)
     sizes = [len(g[0]) for g in builder.geoms]
+    tail, head = np.array(c["tail"], dtype=np.int64), np.array(c["head"], dtype=np.int64)
+    osm_way = np.array(c["way"], dtype=np.int64)
     network = RoadNetwork(
         node_lon=np.array(builder.node_lon),
         node_lat=np.array(builder.node_lat),
-        edge_tail=np.array(c["tail"], dtype=np.int64),
-        edge_head=np.array(c["head"], dtype=np.int64),
+        edge_tail=tail,
+        edge_head=head,
         edge_length_m=length,
         edge_speed_kph=speed,
         edge_travel_time_s=np.maximum(length / (speed / 3.6), _MIN_TRAVEL_TIME_S),
         edge_road_class=np.array(c["cls"], dtype=np.int64),
         edge_name=np.array(c["name"], dtype=np.int64),
         edge_twin=np.array(c["twin"], dtype=np.int64),
-        edge_osm_way=np.array(c["way"], dtype=np.int64),
+        edge_osm_way=osm_way,
         geom_start=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         geom_lon=np.concatenate([g[0] for g in builder.geoms]),
         geom_lat=np.concatenate([g[1] for g in builder.geoms]),
         names=tuple(builder.names),
+        turn_ban=turn_bans(
+            restrictions,
+            node_of_ref=builder.node_of_ref,
+            edge_tail=tail,
+            edge_head=head,
+            edge_way=osm_way,
+        ),
     )
     return _largest_strong_component(network)
 
@@ -326,9 +340,10 @@ def network_from_pbf(
         return cached
     try:
         ways = _read_ways(path, table)
+        restrictions = restrictions_from_pbf(path)
     except RuntimeError as exc:
         raise DataSourceError(f"{path} could not be read as OpenStreetMap PBF: {exc}") from exc
-    network = build_network(ways)
+    network = build_network(ways, restrictions)
     if cache:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         save_network(network, cache_file, key=key)

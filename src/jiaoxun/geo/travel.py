@@ -5,6 +5,10 @@ on a two-way road, turns and drives back to its tail; arriving, it comes in from
 Each such end is an *anchor*: a node plus the seconds between it and the point. A search starts
 from a virtual node joined to the anchors, so that times are exact from the point itself, not
 from the nearest intersection. The searches are SciPy's Dijkstra on compressed sparse rows.
+
+A network with turn restrictions is searched on its turn-expanded graph (`geo.turns`), whose
+nodes are edges: a point's anchors are then its edge and that edge's twin, and the node table is
+not used (it cannot know how a car came into a node).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from jiaoxun.geo.network import Floats, Ints, RoadNetwork
 from jiaoxun.geo.snap import Snap, Snapper, Snaps
+from jiaoxun.geo.turns import TurnGraph, row_min, turn_graph
 
 
 @dataclass(frozen=True)
@@ -72,13 +77,18 @@ class TravelTimes:
         n, t = network.n_nodes, network.edge_travel_time_s
         self.forward, self.forward_edge = _graph(network.edge_tail, network.edge_head, t, n)
         self.backward, _ = _graph(network.edge_head, network.edge_tail, t, n)
+        #: the turn-expanded graph, searched instead when some turn is banned
+        self.turns: TurnGraph | None = turn_graph(network) if len(network.turn_ban) else None
         #: seconds from every node to every node, when the network is small enough to keep it
         self.table: NDArray[np.float32] | None = None
         if table is not None:
             self.use_table(table)
 
     def use_table(self, table: NDArray[np.float32]) -> None:
-        """Answer queries from `table` (see `jiaoxun.geo.table`) from now on."""
+        """Answer queries from `table` (see `jiaoxun.geo.table`) from now on; ignored on a
+        network with turn restrictions, which is always searched."""
+        if self.turns is not None:
+            return
         n = self.network.n_nodes
         if table.shape != (n, n):
             raise ValueError(f"table shape {table.shape} does not match {n} nodes.")
@@ -114,6 +124,30 @@ class TravelTimes:
             back = np.where(has_twin, (1 - f) * t_back, np.where(f == 1, 0.0, np.inf))
             offsets = np.column_stack([f * t_fwd, back])
         return _Anchors(node=nodes, offset_s=offsets)
+
+    def _edge_anchors(self, snaps: Snaps, *, leaving: bool) -> _Anchors:
+        """Anchors in the turn-expanded graph: the point's edge and its twin, with the seconds
+        to the edge's head (leaving) or from its tail (arriving)."""
+        net = self.network
+        e, f = snaps.edge, snaps.fraction
+        twin = net.edge_twin[e]
+        t_fwd = net.edge_travel_time_s[e]
+        t_back = np.where(twin >= 0, net.edge_travel_time_s[np.maximum(twin, 0)], np.inf)
+        ahead, behind = (1 - f, f) if leaving else (f, 1 - f)
+        return _Anchors(
+            node=np.column_stack([e, np.maximum(twin, 0)]),
+            offset_s=np.column_stack([ahead * t_fwd, behind * t_back]),
+        )
+
+    def _turn_search(self, snap: Snap, *, leaving: bool, limit: float = np.inf) -> Floats:
+        """Seconds to the head of every edge from `snap` (leaving), or from the tail of every
+        edge to `snap`, on the turn-expanded graph."""
+        assert self.turns is not None
+        anchors = self._edge_anchors(Snaps.of([snap]), leaving=leaving)
+        dist, _ = self.turns.search(
+            anchors.node[0], anchors.offset_s[0], backward=not leaving, limit_s=limit
+        )
+        return dist
 
     def _search(
         self,
@@ -190,10 +224,13 @@ class TravelTimes:
         to_edge: Ints | int,
         frac_to: Floats | float,
     ) -> Floats:
-        """Seconds between positions without leaving one road stretch, elementwise (inf: not so)."""
+        """Seconds between positions without leaving one road stretch, elementwise (inf: not so);
+        a position on the twin of `edge` is on the same stretch, seen from the other end."""
         net = self.network
         twin = net.edge_twin[edge]
-        same = edge == to_edge
+        on_twin = (to_edge == twin) & (twin >= 0)
+        frac_to = np.where(on_twin, 1 - np.asarray(frac_to), frac_to)
+        same = (edge == to_edge) | on_twin
         ahead = same & (frac_to >= frac_from)
         behind = same & (frac_to <= frac_from) & (twin >= 0)
         t_back = net.edge_travel_time_s[np.maximum(twin, 0)]
@@ -209,11 +246,17 @@ class TravelTimes:
 
     def node_times_from(self, origin: Snap) -> Floats:
         """Seconds from `origin` to every node (one-to-all)."""
+        if self.turns is not None:
+            at_head = self._turn_search(origin, leaving=True)
+            return self._per_node(at_head, self.network.edge_head)
         dist, _, _ = self._search(self.forward, self._anchors(Snaps.of([origin]), leaving=True))
         return np.asarray(dist[0], dtype=np.float64)
 
     def node_times_to(self, target: Snap) -> Floats:
         """Seconds from every node to `target` (all-to-one)."""
+        if self.turns is not None:
+            from_tail = self._turn_search(target, leaving=False)
+            return self._per_node(from_tail, self.network.edge_tail)
         dist, _, _ = self._search(self.backward, self._anchors(Snaps.of([target]), leaving=False))
         return np.asarray(dist[0], dtype=np.float64)
 
@@ -226,22 +269,52 @@ class TravelTimes:
         `start_offset_s` (>= 0, one per origin) is added to every time from that origin, as if
         it started that many seconds late; the times returned include it.
         """
-        anchors = self._anchors(origins, leaving=True)
+        turns = self.turns is not None
+        anchors = (self._edge_anchors if turns else self._anchors)(origins, leaving=True)
         if start_offset_s is not None:
             late = np.asarray(start_offset_s, dtype=np.float64)[:, np.newaxis]
             anchors = _Anchors(node=anchors.node, offset_s=anchors.offset_s + late)
+        if self.turns is not None:
+            at_head, _, from_edge = self._search(
+                self.turns.forward, anchors, limit=limit_s, min_only=True
+            )
+            head = self.network.edge_head
+            dist = self._per_node(at_head, head)
+            # the origin of each node: that of its soonest edge in
+            soonest = np.full(self.network.n_nodes, -1, dtype=np.int64)
+            order = np.lexsort((-at_head, head))  # per node, the soonest edge last
+            soonest[head[order]] = from_edge[order]
+            return dist, np.where(np.isfinite(dist), soonest, -1)
         dist, _, which = self._search(self.forward, anchors, limit=limit_s, min_only=True)
         return dist, np.where(np.isfinite(dist), which, -1)
 
+    @staticmethod
+    def _flat(anchors: _Anchors) -> _Anchors:
+        """`anchors` pointing into the array of their own times, laid out row by row."""
+        k, width = anchors.node.shape
+        return _Anchors(node=np.arange(k * width).reshape(k, width), offset_s=anchors.offset_s)
+
+    def _per_node(self, edge_times: Floats, node_of_edge: Ints) -> Floats:
+        """For each node, the least of `edge_times` over the edges with that node as
+        `node_of_edge` (inf: none)."""
+        times = np.full(self.network.n_nodes, np.inf)
+        np.minimum.at(times, node_of_edge, edge_times)
+        return times
+
     def times_from(self, origin: Snap, targets: Snaps) -> Floats:
         """Seconds from `origin` to each of `targets` (one-to-many)."""
-        leave = self._anchors(Snaps.of([origin]), leaving=True)
-        arrive = self._anchors(targets, leaving=False)
-        if self.table is not None:
-            via_network: Floats = self._between(leave, arrive)[0]
+        leaving = Snaps.of([origin])
+        if self.turns is not None:
+            at_head = self._turn_search(origin, leaving=True)
+            arrive = self._edge_anchors(targets, leaving=False)
+            entered = row_min(self.turns.backward, at_head, arrive.node.ravel())
+            via_network = self._through_anchors(entered, self._flat(arrive))
+        elif self.table is not None:
+            leave = self._anchors(leaving, leaving=True)
+            via_network = self._between(leave, self._anchors(targets, leaving=False))[0]
         else:
-            dist, _, _ = self._search(self.forward, leave)
-            via_network = self._through_anchors(dist[0], arrive)
+            dist, _, _ = self._search(self.forward, self._anchors(leaving, leaving=True))
+            via_network = self._through_anchors(dist[0], self._anchors(targets, leaving=False))
         direct = self._along_edge(origin.edge, origin.fraction, targets.edge, targets.fraction)
         return np.minimum(via_network, direct)
 
@@ -250,13 +323,20 @@ class TravelTimes:
         return self._times_to(target, origins, limit=np.inf)
 
     def _times_to(self, target: Snap, origins: Snaps, *, limit: float) -> Floats:
-        leave = self._anchors(origins, leaving=True)
-        arrive = self._anchors(Snaps.of([target]), leaving=False)
-        if self.table is not None:
-            via_network: Floats = self._between(leave, arrive)[:, 0]
+        arriving = Snaps.of([target])
+        if self.turns is not None:
+            from_tail = self._turn_search(target, leaving=False, limit=limit)
+            leave = self._edge_anchors(origins, leaving=True)
+            onwards = row_min(self.turns.forward, from_tail, leave.node.ravel())
+            via_network = self._through_anchors(onwards, self._flat(leave))
+        elif self.table is not None:
+            leave = self._anchors(origins, leaving=True)
+            via_network = self._between(leave, self._anchors(arriving, leaving=False))[:, 0]
         else:
-            dist, _, _ = self._search(self.backward, arrive, limit=limit)
-            via_network = self._through_anchors(dist[0], leave)
+            dist, _, _ = self._search(
+                self.backward, self._anchors(arriving, leaving=False), limit=limit
+            )
+            via_network = self._through_anchors(dist[0], self._anchors(origins, leaving=True))
         direct = self._along_edge(origins.edge, origins.fraction, target.edge, target.fraction)
         return np.minimum(via_network, direct)
 
@@ -299,6 +379,8 @@ class TravelTimes:
     def route(self, origin: Snap, target: Snap) -> Route:
         """The fastest route from `origin` to `target`, with its geometry."""
         direct = float(self._along_edge(origin.edge, origin.fraction, target.edge, target.fraction))
+        if self.turns is not None:
+            return self._turn_route(origin, target, direct)
         dist, pred, _ = self._search(
             self.forward, self._anchors(Snaps.of([origin]), leaving=True), predecessors=True
         )
@@ -316,6 +398,34 @@ class TravelTimes:
         first = self._leg(origin, start=True, node=nodes[0])
         last = self._leg(target, start=False, node=nodes[-1])
         return self._assemble(first, middle, last, float(totals[side]))
+
+    def _turn_route(self, origin: Snap, target: Snap, direct: float) -> Route:
+        """`route` on the turn-expanded graph: its nodes are the edges driven."""
+        assert self.turns is not None
+        leave = self._edge_anchors(Snaps.of([origin]), leaving=True)
+        at_head, pred = self.turns.search(
+            leave.node[0], leave.offset_s[0], backward=False, predecessors=True
+        )
+        assert pred is not None
+        arrive = self._edge_anchors(Snaps.of([target]), leaving=False)
+        best = (np.inf, -1, -1)  # seconds, arriving edge, the edge driven before it
+        into = self.turns.backward
+        for edge, offset in zip(arrive.node[0].tolist(), arrive.offset_s[0].tolist(), strict=True):
+            before = into.indices[into.indptr[edge] : into.indptr[edge + 1]]
+            if len(before) and np.isfinite(offset):
+                i = int(np.argmin(at_head[before]))
+                best = min(best, (float(at_head[before[i]]) + offset, edge, int(before[i])))
+        seconds, last_edge, edge = best
+        if direct <= seconds:
+            return self._direct_route(origin, target, direct)
+        chain, m = [edge], self.network.n_edges
+        while 0 <= pred[chain[-1]] < m:  # walk back until the virtual start node
+            chain.append(int(pred[chain[-1]]))
+        chain.reverse()
+        f_from, f_to = origin.fraction, target.fraction
+        first = (chain[0], f_from, 1.0) if chain[0] == origin.edge else (chain[0], 1 - f_from, 1.0)
+        last = (last_edge, 0.0, f_to) if last_edge == target.edge else (last_edge, 0.0, 1 - f_to)
+        return self._assemble(first, chain[1:], last, seconds)
 
     # -- route geometry -----------------------------------------------------------------------
 
@@ -347,13 +457,15 @@ class TravelTimes:
         return np.vstack([[ends[0], ends[1]], inner, [ends[2], ends[3]]])
 
     def _direct_route(self, origin: Snap, target: Snap, seconds: float) -> Route:
-        if target.fraction >= origin.fraction:
-            edge, lo, hi = origin.edge, origin.fraction, target.fraction
+        on_twin = target.edge != origin.edge
+        to_fraction = 1 - target.fraction if on_twin else target.fraction
+        if to_fraction >= origin.fraction:
+            edge, lo, hi = origin.edge, origin.fraction, to_fraction
         else:
             edge, lo, hi = (
                 int(self.network.edge_twin[origin.edge]),
                 1 - origin.fraction,
-                1 - target.fraction,
+                1 - to_fraction,
             )
         length = (hi - lo) * self.network.edge_length_m[edge]
         return Route(seconds, float(length), (edge,), self._piece(edge, lo, hi))
