@@ -24,7 +24,7 @@ import pytest
 from jiaoxun.geo.network import RoadNetwork
 from jiaoxun.geo.osm import network_from_pbf
 from jiaoxun.geo.snap import Snaps
-from jiaoxun.geo.table import node_table
+from jiaoxun.geo.table import cached_table, node_table
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.geo.turns import restrictions_from_pbf
 
@@ -117,6 +117,13 @@ def test_the_node_table_is_not_used_where_turns_are_banned(tmp_path, write_pbf):
     times = TravelTimes(network, table=node_table(TravelTimes(free)))
     assert times.table is None
     assert trip_m(times)[0] == pytest.approx(1600, abs=0.5)
+
+
+def test_no_node_table_is_built_where_turns_are_banned(tmp_path, write_pbf):
+    pbf = block(write_pbf, tmp_path / "b.osm.pbf", restriction=("no_left_turn", NORTH_WAY))
+    times = TravelTimes(network_from_pbf(pbf, cache=False))
+    assert cached_table(times, tmp_path / "b").shape == (0, 0)
+    assert list(tmp_path.glob("b.table-*")) == []
 
 
 def test_the_restrictions_survive_the_network_cache(tmp_path, write_pbf):

@@ -31,9 +31,13 @@ def node_table(travel_times: TravelTimes, *, chunk: int = 256) -> NDArray[np.flo
 def cached_table(travel_times: TravelTimes, base: Path) -> NDArray[np.float32]:
     """`node_table`, kept in ``<base>.table-<fingerprint>.npy`` and memory-mapped from there.
 
-    The fingerprint is that of the graph, so a changed network never reads a stale table.
+    The fingerprint is that of the graph, so a changed network never reads a stale table. A
+    network with turn restrictions gets an empty table, which `TravelTimes.use_table` ignores:
+    node-to-node times cannot know how a car came into a node.
     """
     net = travel_times.network
+    if len(net.turn_ban):
+        return np.empty((0, 0), dtype=np.float32)
     digest = hashlib.sha256()
     for array in (net.edge_tail, net.edge_head, net.edge_travel_time_s):
         digest.update(np.ascontiguousarray(array).tobytes())
