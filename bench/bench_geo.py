@@ -9,6 +9,10 @@ Turn restrictions are measured on the same network with a share of its turns ban
 the turn-expanded search against the node search, one-to-many and many-to-one (the recommender's
 query), in the same run.
 
+Learned speeds are measured on a month of 27 cars at 1 Hz, made up (each car drives edge after
+edge at a speed of its own per edge): `geo.speeds.observe` a day at a time, then
+`learn_speeds`, against a plain Python loop over the pairs of fixes on a sample.
+
 Every figure is a median over many random points (a fixed seed), and the results are checked
 against the baseline's. `--smoke` takes a few points of each kind and one cold build. A MISS is a
 finding to report, not a failure: the script always exits 0 (non-zero on a crash).
@@ -17,6 +21,7 @@ finding to report, not a failure: the script always exits 0 (non-zero on a crash
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import tempfile
 import time
@@ -36,6 +41,7 @@ from jiaoxun.data import DEMO_PBF as DEMO_CITY_PBF
 from jiaoxun.geo.isochrone import _cut, _reached_road, isochrones
 from jiaoxun.geo.osm import network_from_pbf
 from jiaoxun.geo.snap import Snap, Snaps
+from jiaoxun.geo.speeds import Observations, hour_of_week, learn_speeds, observe
 from jiaoxun.geo.table import cached_table
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.geo.turns import turn_graph
@@ -57,6 +63,7 @@ class Sizes:
     isochrone_origins: int = 20
     baseline_isochrones: int = 3
     turn_queries: int = 200
+    track_days: float = 30.0
 
 
 FULL = Sizes()
@@ -71,6 +78,7 @@ SMOKE = replace(
     isochrone_origins=3,
     baseline_isochrones=1,
     turn_queries=10,
+    track_days=0.25,
 )
 
 
@@ -291,6 +299,83 @@ def turn_restrictions(
     return figures
 
 
+CARS = 27
+
+
+def day_of_tracks(
+    network: Any, rng: np.random.Generator, *, day: int, seconds: float, kph: np.ndarray
+) -> dict[str, np.ndarray]:
+    """`seconds` of 1 Hz fixes of each of 27 cars, each driving random edges end to end at
+    `kph` of the edge: the arrays `observe` takes, sorted by car and time."""
+    length = network.edge_length_m
+    per_car = int(seconds)
+    mean_s = float(np.mean(length / (kph / 3.6)))
+    edges = rng.integers(0, network.n_edges, size=(CARS, int(2 * per_car / mean_s) + 16))
+    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("device", "at_s", "edge", "fraction")}
+    for car in range(CARS):
+        duration = np.ceil(length[edges[car]] / (kph[edges[car]] / 3.6))
+        keep = np.cumsum(duration) <= per_car
+        trips, fixes = edges[car][keep], duration[keep].astype(np.int64)
+        starts = np.cumsum(fixes) - fixes
+        within = np.arange(int(fixes.sum())) - np.repeat(starts, fixes)
+        edge = np.repeat(trips, fixes)
+        columns["device"].append(np.full(len(edge), car))
+        columns["at_s"].append(day * 86400.0 + np.arange(len(edge), dtype=np.float64))
+        columns["edge"].append(edge)
+        columns["fraction"].append(np.minimum(within * kph[edge] / 3.6 / length[edge], 1.0))
+    return {k: np.concatenate(v) for k, v in columns.items()}
+
+
+def pairs_by_loop(network: Any, tracks: dict[str, np.ndarray]) -> dict[int, float]:
+    """The baseline: metres per edge from successive fixes, one pair at a time."""
+    metres: dict[int, float] = {}
+    columns = (tracks[k].tolist() for k in ("device", "at_s", "edge", "fraction"))
+    for (d1, t1, e1, f1), (d2, t2, e2, f2) in itertools.pairwise(zip(*columns, strict=True)):
+        if d1 == d2 and e1 == e2 and 0 < t2 - t1 <= 10:
+            step = abs(f2 - f1) * network.edge_length_m[e1]
+            if 5 <= step / (t2 - t1) * 3.6 <= 150:
+                metres[e1] = metres.get(e1, 0.0) + step
+    return metres
+
+
+def speeds_learning(network: Any, rng: np.random.Generator, days: float) -> Figure:
+    kph = network.edge_speed_kph * rng.uniform(0.6, 1.2, network.n_edges)  # the truth
+    sums, points, learn_s = Observations.none(network), 0, 0.0
+    sample: dict[str, np.ndarray] = {}
+    for day in range(int(np.ceil(days))):
+        seconds = 86400.0 * min(1.0, days - day)
+        tracks = day_of_tracks(network, rng, day=day, seconds=seconds, kph=kph)
+        sample = sample or {k: v[:100_000] for k, v in tracks.items()}
+        points += len(tracks["edge"])
+        start = time.perf_counter()
+        hours = hour_of_week(tracks["at_s"], utc_offset_h=8)
+        sums = sums + observe(network, **tracks, hour_of_week=hours)
+        learn_s += time.perf_counter() - start
+    start = time.perf_counter()
+    speeds = learn_speeds(network, sums)
+    learn_s += time.perf_counter() - start
+    base_s = seconds_of(pairs_by_loop, network, sample)
+    looped = pairs_by_loop(network, sample)
+    ours = observe(network, **sample, hour_of_week=hour_of_week(sample["at_s"], utc_offset_h=8))
+    agree = all(abs(ours.distance_m[e].sum() - m) < 1e-6 * max(m, 1) for e, m in looped.items())
+    well_seen = speeds.observed_m.sum(axis=1) > 5_000
+    # the week's speed of each edge: its metres over the hours' times
+    seen_m = speeds.observed_m.sum(axis=1)
+    week = seen_m / np.maximum((speeds.observed_m / speeds.speed_kph).sum(axis=1), 1e-12)
+    error = np.abs(week[well_seen] / kph[well_seen] - 1)
+    per_point_base = base_s / len(sample["edge"])
+    return Figure(
+        f"(g) speeds learned, {days:g} days of {CARS} cars at 1 Hz ({points / 1e6:.1f} M fixes)",
+        f"{learn_s:.1f} s",
+        f"{per_point_base * points:.1f} s (Python loop, from {len(sample['edge']):,} fixes)",
+        per_point_base * points / learn_s,
+        "< 60 s for 30 days",
+        learn_s * 30 / days < 60,
+        f"loop agrees: {agree}; {well_seen.sum():,} edges with > 5 km, "
+        f"median |error| {100 * float(np.median(error)) if len(error) else float('nan'):.1f} %",
+    )
+
+
 def report(figures: list[Figure]) -> Table:
     table = Table(title="jiaoxun.geo benchmarks (median times)")
     for column in ("figure", "jiaoxun", "baseline", "speed-up", "target", "result", "check"):
@@ -336,6 +421,7 @@ def main() -> None:
             figures.append(coverage(times, graph, rng, reps=sizes.fleets, mode=mode))
             figures.append(k_nearest(times, rng, reps=sizes.targets, mode=mode))
     figures.extend(turn_restrictions(network, rng, reps=sizes.turn_queries))
+    figures.append(speeds_learning(network, rng, sizes.track_days))
     origins = random_snaps(tt, rng, sizes.isochrone_origins)
     figures.append(isochrone_time(tt, origins, n_baseline=sizes.baseline_isochrones))
     figures.sort(key=lambda f: f.name)

@@ -297,3 +297,58 @@ def test_plan_kiosks(built_demo: dict[str, str], tmp_path: Path) -> None:
     assert len(reply["sites"]) == 9
     assert reply["optimal"]["3"] >= reply["current"]["3"] > 0.5
     assert (tmp_path / "c.png").stat().st_size > 10_000
+
+
+def test_speeds_learn(built_demo: dict[str, str], tmp_path: Path) -> None:
+    """A car drives one street of the demo city at 36 km/h, 30 times in the last hours: the
+    learned speed of that street moves from its class speed towards 36 km/h."""
+    from datetime import UTC, datetime, timedelta
+
+    import numpy as np
+    from sqlalchemy.orm import Session
+
+    from jiaoxun.db import make_engine
+    from jiaoxun.geo.osm import network_from_pbf
+    from jiaoxun.geo.speeds import load_speeds, speeds_path
+    from jiaoxun.tracking.models import TrackPoint
+
+    network = network_from_pbf(DEMO_PBF, cache=False)
+    edge = int(np.flatnonzero((network.edge_length_m > 300) & (network.edge_speed_kph < 30))[0])
+    start = datetime.now(UTC) - timedelta(hours=3)
+    engine = make_engine(built_demo["JIAOXUN_DATABASE_URL"])
+    with Session(engine) as session, session.begin():
+        for run in range(30):
+            for s in range(int(network.edge_length_m[edge] / 10)):
+                at = start + timedelta(minutes=5 * run, seconds=s)
+                session.add(
+                    TrackPoint(
+                        device_id="T1",
+                        at=at,
+                        lon=0.0,
+                        lat=0.0,
+                        edge=edge,
+                        fraction=10.0 * s / float(network.edge_length_m[edge]),
+                        source="test",
+                    )
+                )
+    engine.dispose()
+    env = {**built_demo, "JIAOXUN_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(app, ["speeds", "learn", "--days", "1"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "km of driving sampled on 1 of" in " ".join(result.output.split())
+    speeds = load_speeds(speeds_path(tmp_path, network), network)
+    assert speeds is not None
+    learned = speeds.speed_kph[edge][speeds.observed_m[edge] > 0]
+    assert len(learned) >= 1
+    assert (learned > network.edge_speed_kph[edge] + 3).all()
+    assert (learned < 36.0).all()
+    simulated = CliRunner().invoke(
+        app,
+        ["simulate", "after", "--days", "0.3", "--replications", "1", "--json", "--learned-speeds"],
+        env=env,
+    )
+    assert simulated.exit_code == 0, simulated.output
+    unlearned = {**built_demo, "JIAOXUN_DATA_DIR": str(tmp_path / "elsewhere")}
+    refused = CliRunner().invoke(app, ["simulate", "after", "--learned-speeds"], env=unlearned)
+    assert refused.exit_code == 2
+    assert "no speeds are learned" in " ".join(refused.output.split())

@@ -15,6 +15,7 @@ from jiaoxun.city.drawing import draw_city
 from jiaoxun.city.schemas import read_kiosks
 from jiaoxun.cli_common import command_errors, command_session, out, spinner
 from jiaoxun.cli_plan import plan_app, simulate_command
+from jiaoxun.cli_speeds import speeds_app
 from jiaoxun.errors import InvalidInput
 from jiaoxun.settings import Settings
 from jiaoxun.tls import MAX_DAYS, make_certificates
@@ -37,6 +38,7 @@ app.add_typer(patrol_app, name="patrol")
 app.add_typer(city_app, name="city")
 app.add_typer(user_app, name="user")
 app.add_typer(plan_app, name="plan")
+app.add_typer(speeds_app, name="speeds")
 app.command("simulate")(simulate_command)
 
 

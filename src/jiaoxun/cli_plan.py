@@ -26,6 +26,9 @@ def simulate_command(
     replications: Annotated[int, typer.Option(min=1, max=1000)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     png: Annotated[Path | None, typer.Option(help="plot the response times to this PNG")] = None,
+    learned_speeds: Annotated[
+        bool, typer.Option(help="drive at the speeds learned from the tracks (speeds learn)")
+    ] = False,
 ) -> None:
     """Simulate deployments on the city's roads: response times and 1-3-5 compliance."""
     from jiaoxun.sim.model import simulate
@@ -35,7 +38,7 @@ def simulate_command(
 
     with command_session() as (settings, session):
         plans = [load_scenario(name) for name in scenarios]
-        city = stored_city(session, settings)
+        city = stored_city(session, settings, learned_speeds=learned_speeds)
         rules = live_rules(session, settings)
     runs_by: dict[str, list[Any]] = {}
     with progress_bar() as progress:

@@ -11,6 +11,9 @@ from jiaoxun.city.models import PatrolLine, PatrolPoint, Zone
 from jiaoxun.city.patrol import KEY_SITE_KINDS
 from jiaoxun.city.service import city_pbf, travel_times_for
 from jiaoxun.errors import InvalidInput
+from jiaoxun.geo.speeds import with_learned_speeds
+from jiaoxun.geo.table import node_table
+from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.incidents import reference
 from jiaoxun.incidents.models import ResponsePlanRow
 from jiaoxun.incidents.plans import DEFAULT_PLANS, ResponsePlan
@@ -19,9 +22,11 @@ from jiaoxun.sim.city import sim_city_of
 from jiaoxun.sim.model import Rules, SimCity
 
 
-def stored_city(session: Session, settings: Settings) -> SimCity:
+def stored_city(session: Session, settings: Settings, *, learned_speeds: bool = False) -> SimCity:
     """The database's city: its kiosks, their zones (drawn again by road travel time, balanced
-    by road length as when the city was built) and their mandatory patrol lines."""
+    by road length as when the city was built) and their mandatory patrol lines; the cars
+    drive at the speeds learned from the tracks (`jiaoxun speeds learn`) with
+    `learned_speeds`, else at the class speeds."""
     travel_times = travel_times_for(settings, city_pbf(session, settings))
     zones = session.scalars(select(Zone).order_by(Zone.code)).all()
     kiosks = [z.kiosk for z in zones if z.kiosk is not None]
@@ -32,8 +37,9 @@ def stored_city(session: Session, settings: Settings) -> SimCity:
     )
     index = {z.id: i for i, z in enumerate(zones)}
     key_points = session.scalars(select(PatrolPoint).where(PatrolPoint.kind.in_(KEY_SITE_KINDS)))
+    driving = _learned(travel_times, settings) if learned_speeds else travel_times
     return sim_city_of(
-        travel_times,
+        driving,
         kiosks=snaps,
         node_zone=draw_zones(travel_times, snaps).node_zone,
         zone_codes=tuple(z.code for z in zones),
@@ -42,6 +48,16 @@ def stored_city(session: Session, settings: Settings) -> SimCity:
         ],
         key_sites=[(p.lon, p.lat) for p in key_points],
     )
+
+
+def _learned(travel_times: TravelTimes, settings: Settings) -> TravelTimes:
+    network = with_learned_speeds(travel_times.network, settings.data_dir)
+    if network is travel_times.network:
+        raise InvalidInput("no speeds are learned for this city's roads: run jiaoxun speeds learn")
+    learned = TravelTimes(network, max_snap_m=settings.max_snap_m)
+    if network.n_nodes <= settings.table_max_nodes:
+        learned.use_table(node_table(learned))
+    return learned
 
 
 def live_rules(session: Session, settings: Settings) -> Rules:

@@ -1,0 +1,103 @@
+"""Speeds learned from tracks: samples from successive fixes, shrunk towards the class table."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from jiaoxun.geo.network import RoadNetwork
+from jiaoxun.geo.speeds import (
+    HOURS_OF_WEEK,
+    Observations,
+    hour_of_week,
+    learn_speeds,
+    load_speeds,
+    network_with_speeds,
+    observe,
+    speeds_path,
+    with_learned_speeds,
+)
+
+MONDAY_8_LOCAL = datetime(2026, 1, 5, 0, 0, tzinfo=UTC).timestamp()  # 08:00 at UTC+8
+
+
+def two_way_edge(town: RoadNetwork) -> int:
+    return int(np.flatnonzero((town.edge_twin >= 0) & (town.edge_length_m > 300))[0])
+
+
+def drive(town: RoadNetwork, edge: int, *, kph: float, fixes: int, device: int = 0, back=False):
+    """Fixes 1 s apart of a car driving along `edge` (against it, on its twin's positions, with
+    `back`), as the arrays `observe` takes."""
+    step = kph / 3.6 / town.edge_length_m[edge]
+    fraction = np.arange(fixes) * step
+    assert fraction[-1] <= 1
+    at_s = MONDAY_8_LOCAL + np.arange(fixes, dtype=np.float64)
+    return {
+        "device": np.full(fixes, device),
+        "at_s": at_s,
+        "edge": np.full(fixes, edge),
+        "fraction": 1 - fraction if back else fraction,
+        "hour_of_week": hour_of_week(at_s, utc_offset_h=8),
+    }
+
+
+def test_the_hour_of_the_week_is_local() -> None:
+    assert hour_of_week(np.array([MONDAY_8_LOCAL]), utc_offset_h=8).tolist() == [8]
+    sunday_23 = MONDAY_8_LOCAL - 9 * 3600
+    assert hour_of_week(np.array([sunday_23]), utc_offset_h=8).tolist() == [167]
+
+
+def test_samples_are_metres_and_seconds_on_the_edge_driven(town: RoadNetwork) -> None:
+    edge = two_way_edge(town)
+    seen = observe(town, **drive(town, edge, kph=36.0, fixes=21))
+    assert seen.distance_m[edge, 8] == pytest.approx(200.0)
+    assert seen.time_s[edge, 8] == pytest.approx(20.0)
+    assert seen.distance_m.sum() == pytest.approx(200.0)
+    back = observe(town, **drive(town, edge, kph=36.0, fixes=21, back=True))
+    assert back.distance_m[int(town.edge_twin[edge]), 8] == pytest.approx(200.0)
+
+
+def test_standing_gaps_and_other_cars_are_not_samples(town: RoadNetwork) -> None:
+    edge = two_way_edge(town)
+    standing = drive(town, edge, kph=3.0, fixes=30)  # below 5 km/h
+    assert observe(town, **standing).distance_m.sum() == 0
+    sparse = drive(town, edge, kph=36.0, fixes=5)
+    sparse["at_s"] = MONDAY_8_LOCAL + np.arange(5) * 11.0  # 11 s apart
+    assert observe(town, **sparse).distance_m.sum() == 0
+    cars = drive(town, edge, kph=36.0, fixes=6)
+    cars["device"] = np.arange(6)
+    assert observe(town, **cars).distance_m.sum() == 0
+
+
+def test_little_data_stays_near_the_class_speed_much_speaks_for_itself(town: RoadNetwork) -> None:
+    """Prior 2,000 m: 200 m at 36 km/h on a 25 km/h street moves the hour to a pace of
+    (20 s + 2,000 m × week pace) / 2,200 m, the week's pace being (20 + 2,000 × 0.144) / 2,200."""
+    edge = two_way_edge(town)
+    class_pace = 3.6 / town.edge_speed_kph[edge]
+    few = learn_speeds(town, observe(town, **drive(town, edge, kph=36.0, fixes=21)))
+    week = (20 + 2000 * class_pace) / 2200
+    assert few.speed_kph[edge, 8] == pytest.approx(3.6 / ((20 + 2000 * week) / 2200))
+    assert few.speed_kph[edge, 9] == pytest.approx(3.6 / week)  # the edge's other hours
+    other = int(np.flatnonzero(np.arange(town.n_edges) != edge)[0])
+    assert few.speed_kph[other] == pytest.approx(np.full(HOURS_OF_WEEK, town.edge_speed_kph[other]))
+    many = Observations(few.observed_m * 1000, few.observed_m * 1000 / 10)  # 200 km at 36 km/h
+    assert learn_speeds(town, many).speed_kph[edge, 8] == pytest.approx(36.0, rel=0.01)
+
+
+def test_kept_for_one_network_and_applied_to_it(town: RoadNetwork, tmp_path) -> None:
+    edge = two_way_edge(town)
+    metres = np.full((town.n_edges, HOURS_OF_WEEK), 1e6)
+    speeds = learn_speeds(town, Observations(metres, metres / 10))  # 36 km/h everywhere
+    speeds.save(speeds_path(tmp_path, town))
+    again = load_speeds(speeds_path(tmp_path, town), town)
+    assert again is not None
+    assert again.speed_kph == pytest.approx(speeds.speed_kph, rel=1e-6)
+    longer = dataclasses.replace(town, edge_length_m=town.edge_length_m * 2)
+    assert load_speeds(speeds_path(tmp_path, town), longer) is None
+    fast = network_with_speeds(town, speeds)
+    assert fast.edge_travel_time_s[edge] == pytest.approx(town.edge_length_m[edge] / 10, rel=1e-4)
+    assert with_learned_speeds(town, tmp_path).edge_speed_kph == pytest.approx(fast.edge_speed_kph)
+    assert with_learned_speeds(town, tmp_path / "none") is town
