@@ -352,3 +352,20 @@ def test_speeds_learn(built_demo: dict[str, str], tmp_path: Path) -> None:
     refused = CliRunner().invoke(app, ["simulate", "after", "--learned-speeds"], env=unlearned)
     assert refused.exit_code == 2
     assert "no speeds are learned" in " ".join(refused.output.split())
+
+
+def test_eta_accuracy(built_demo: dict[str, str]) -> None:
+    """No order has a GPS arrival in a freshly built city: every figure is there, empty."""
+    result = CliRunner().invoke(app, ["speeds", "accuracy", "--json"], env=built_demo)
+    assert result.exit_code == 0, result.output
+    reply = json.loads(result.output)
+    assert set(reply) >= {"stored ETA", "class table"}
+    assert reply["stored ETA"] == {
+        "count": 0,
+        "median_abs_error_s": None,
+        "p90_abs_error_s": None,
+        "bias_s": None,
+    }
+    table = CliRunner().invoke(app, ["speeds", "accuracy", "--days", "7"], env=built_demo)
+    assert table.exit_code == 0, table.output
+    assert "median |error| s" in table.output

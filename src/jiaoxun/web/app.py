@@ -18,6 +18,7 @@ from jiaoxun.activities.api import router as activities_router
 from jiaoxun.audit.api import router as audit_router
 from jiaoxun.city.api import router as city_router
 from jiaoxun.city.context import load_city_context
+from jiaoxun.eta.api import router as eta_router
 from jiaoxun.events import LocalBus, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
@@ -138,6 +139,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         city_router,
         me_router,
         activities_router,
+        eta_router,
     )
     for router in routers:
         app.include_router(router)

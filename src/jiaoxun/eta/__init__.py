@@ -1,0 +1,1 @@
+"""The ETA forecast judged: each order's predicted ETA against its GPS-proved travel time."""
