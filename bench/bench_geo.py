@@ -327,14 +327,18 @@ def day_of_tracks(
 
 
 def pairs_by_loop(network: Any, tracks: dict[str, np.ndarray]) -> dict[int, float]:
-    """The baseline: metres per edge from successive fixes, one pair at a time."""
+    """The baseline: metres per edge driven from successive fixes, one pair at a time."""
     metres: dict[int, float] = {}
+    twin, length = network.edge_twin.tolist(), network.edge_length_m.tolist()
     columns = (tracks[k].tolist() for k in ("device", "at_s", "edge", "fraction"))
     for (d1, t1, e1, f1), (d2, t2, e2, f2) in itertools.pairwise(zip(*columns, strict=True)):
-        if d1 == d2 and e1 == e2 and 0 < t2 - t1 <= 10:
-            step = abs(f2 - f1) * network.edge_length_m[e1]
-            if 5 <= step / (t2 - t1) * 3.6 <= 150:
-                metres[e1] = metres.get(e1, 0.0) + step
+        if d1 != d2 or not 0 < t2 - t1 <= 10 or e2 not in (e1, twin[e1]):
+            continue
+        step = (1 - f2 if e2 != e1 else f2) - f1
+        driven = e1 if step >= 0 else twin[e1]
+        kph = abs(step) * length[e1] / (t2 - t1) * 3.6
+        if driven >= 0 and 5 <= kph <= 150:
+            metres[driven] = metres.get(driven, 0.0) + abs(step) * length[e1]
     return metres
 
 
@@ -357,7 +361,10 @@ def speeds_learning(network: Any, rng: np.random.Generator, days: float) -> Figu
     base_s = seconds_of(pairs_by_loop, network, sample)
     looped = pairs_by_loop(network, sample)
     ours = observe(network, **sample, hour_of_week=hour_of_week(sample["at_s"], utc_offset_h=8))
-    agree = all(abs(ours.distance_m[e].sum() - m) < 1e-6 * max(m, 1) for e, m in looped.items())
+    by_edge = ours.distance_m.sum(axis=1)
+    agree = set(looped) == set(np.flatnonzero(by_edge).tolist()) and all(
+        abs(by_edge[e] - m) < 1e-6 * max(m, 1) for e, m in looped.items()
+    )
     well_seen = speeds.observed_m.sum(axis=1) > 5_000
     # the week's speed of each edge: its metres over the hours' times
     seen_m = speeds.observed_m.sum(axis=1)

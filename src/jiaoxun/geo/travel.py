@@ -132,11 +132,11 @@ class TravelTimes:
         e, f = snaps.edge, snaps.fraction
         twin = net.edge_twin[e]
         t_fwd = net.edge_travel_time_s[e]
-        t_back = np.where(twin >= 0, net.edge_travel_time_s[np.maximum(twin, 0)], np.inf)
+        t_back = net.edge_travel_time_s[np.maximum(twin, 0)]
         ahead, behind = (1 - f, f) if leaving else (f, 1 - f)
         return _Anchors(
             node=np.column_stack([e, np.maximum(twin, 0)]),
-            offset_s=np.column_stack([ahead * t_fwd, behind * t_back]),
+            offset_s=np.column_stack([ahead * t_fwd, np.where(twin >= 0, behind * t_back, np.inf)]),
         )
 
     def _turn_search(self, snap: Snap, *, leaving: bool, limit: float = np.inf) -> Floats:
