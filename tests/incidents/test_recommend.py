@@ -158,6 +158,17 @@ def test_every_unit_is_listed_with_its_reason_eligible_ones_first(rank, unit, is
     assert rec.chosen == (2,)
 
 
+@pytest.mark.parametrize("status", [UnitStatus.AT_KIOSK, UnitStatus.AVAILABLE])
+def test_without_a_fresh_fix_a_unit_may_not_go_whatever_its_status(rank, unit, status):
+    units = [unit(1, (300, 0), status=status, age_s=121), unit(2, None, status=status)]
+    rec = rank(units)
+    assert [(c.eligible, c.reason) for c in rec.candidates] == [
+        (False, "stale fix: 121 s old (limit 120 s)"),
+        (False, "no position fix"),
+    ]
+    assert rec.chosen == ()
+
+
 @pytest.mark.parametrize(
     ("age_s", "max_fix_age_s", "reason"),
     [

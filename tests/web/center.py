@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2 as httpx
@@ -18,6 +19,9 @@ class Center:
     tokens: dict[str, str]
     kind: str
     jt808_port: int
+    #: the terminal of each car (`fleet_at_kiosks`): device id -> its secret, last fix's time
+    terminals: dict[str, str] = field(default_factory=dict)
+    last_fix: dict[str, int] = field(default_factory=dict)
 
     def login(self, username: str) -> str:
         if username not in self.tokens:
@@ -43,3 +47,30 @@ class Center:
         self, method: str, path: str, *, user: str = "dispatcher", **kw: Any
     ) -> httpx.Response:
         return self.client.request(method, path, headers=self.as_(user), **kw)
+
+    def fleet_at_kiosks(self, *, fresh_s: float = 30.0) -> None:
+        """Every car's terminal (registered once) sends a fix from its kiosk now, through the
+        OsmAnd endpoint and the pipeline: the server knows where a car is only from its device.
+        A fix's time is a whole second after the terminal's last one (no duplicate); a car that
+        reported within `fresh_s` is not asked again (the fix-age limit is 120 s)."""
+        if time.time() - min(self.last_fix.values(), default=0) < fresh_s:
+            return
+        city = self.call("GET", "/api/city/map").json()["layout"]["features"]
+        kiosks = {
+            f["properties"]["zone"]: f["geometry"]["coordinates"]
+            for f in city
+            if f["properties"]["layer"] == "kiosk"
+        }
+        for unit in self.call("GET", "/api/units").json():
+            device = f"car-{self.kind}-{unit['call_sign']}"
+            if device not in self.terminals:
+                body = {"device_id": device, "protocol": "osmand", "unit_id": unit["id"]}
+                reply = self.call("POST", "/api/devices", user="commander", json=body)
+                assert reply.status_code == 201, reply.text
+                self.terminals[device] = reply.json()["secret"]
+            stamp = max(int(time.time()), self.last_fix.get(device, 0) + 1)
+            self.last_fix[device] = stamp
+            lon, lat = kiosks[unit["zone"]]
+            params = {"id": device, "key": self.terminals[device], "lon": lon, "lat": lat}
+            reply = self.client.get("/api/osmand", params={**params, "timestamp": stamp})
+            assert reply.status_code == 200, reply.text

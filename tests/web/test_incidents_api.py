@@ -18,7 +18,9 @@ CENTRE = (126.65, 45.745)
 
 @pytest.fixture
 def incident(center: Center) -> Iterator[dict[str, Any]]:
-    """A robbery in the city centre, closed after the test if still open."""
+    """A robbery in the city centre, closed after the test if still open; every car has just
+    reported its position from its kiosk."""
+    center.fleet_at_kiosks()
     reply = center.call(
         "POST",
         "/api/incidents",

@@ -43,6 +43,7 @@ def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 @pytest.fixture(scope="module")
 def incident(center: Center) -> Iterator[dict[str, Any]]:
+    center.fleet_at_kiosks()  # every car where its terminal says: at its kiosk
     reply = center.call(
         "POST",
         "/api/incidents",

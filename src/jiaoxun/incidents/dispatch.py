@@ -48,13 +48,9 @@ DISPATCHABLE = frozenset(
 )
 
 
-def unit_position(
-    unit: Unit, city: CityContext, *, now: datetime
-) -> tuple[float | None, float | None, datetime | None]:
-    """(lon, lat, fix time) of a unit; a unit at its kiosk stands at the kiosk, now."""
-    zone = city.zone_by_id(unit.zone_id)
-    if unit.status is UnitStatus.AT_KIOSK and zone and zone.kiosk_lon is not None:
-        return zone.kiosk_lon, zone.kiosk_lat, now
+def unit_position(unit: Unit) -> tuple[float | None, float | None, datetime | None]:
+    """(lon, lat, fix time) of a unit: its last accepted fix, whatever its status. A unit at
+    its kiosk is there only while its device says so: no fix, no position."""
     return unit.last_lon, unit.last_lat, unit.last_fix_at
 
 
@@ -63,7 +59,7 @@ def unit_views(session: Session, city: CityContext, *, now: datetime) -> list[Un
     views = []
     for unit in session.scalars(select(Unit).order_by(Unit.call_sign)):
         zone = city.zone_by_id(unit.zone_id)
-        lon, lat, fix_at = unit_position(unit, city, now=now)
+        lon, lat, fix_at = unit_position(unit)
         views.append(
             UnitView(
                 unit.id, unit.call_sign, zone.code if zone else None, unit.status, lon, lat, fix_at
@@ -135,17 +131,15 @@ def _expected_s(order: DispatchOrder, *, dispatched_at: datetime) -> float | Non
 def route_to_incident(
     session: Session, incident_id: int, unit_id: int, *, city: CityContext, now: datetime
 ) -> Route:
-    """The fastest road route from where the unit is (as the recommender sees it: a unit at its
-    kiosk stands at the kiosk) to the incident. `Conflict` when the unit has no position yet."""
+    """The fastest road route from where the unit is (its last fix, as the recommender sees it)
+    to the incident. `Conflict` when the unit has no position yet."""
     incident = get_incident(session, incident_id)
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"unit {unit_id} does not exist")
-    lon, lat, _ = unit_position(unit, city, now=now)
+    lon, lat, _ = unit_position(unit)
     if lon is None or lat is None:
-        raise Conflict(
-            f"unit {unit.call_sign} has no position yet: no fix received, not at a kiosk"
-        )
+        raise Conflict(f"unit {unit.call_sign} has no position yet: no fix received")
     tt = city.travel_times
     return tt.route(tt.snap(lon, lat), tt.snap(incident.lon, incident.lat))
 
@@ -229,7 +223,7 @@ def dispatch(
 
 def _eta_s(city: CityContext, unit: Unit, target: Snap, *, now: datetime) -> float | None:
     """The unit's road ETA from where it is, kept on the order to judge the forecast later."""
-    lon, lat, _ = unit_position(unit, city, now=now)
+    lon, lat, _ = unit_position(unit)
     if lon is None or lat is None:
         return None
     tt = city.travel_times
