@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import bindparam, delete, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.city.context import CityContext
@@ -306,7 +306,8 @@ class Ingestor:
 
     def _arrivals(self, session: Session, fixes: Sequence[Fix], *, now: datetime) -> None:
         """GPS-proved arrivals at the scenes of open orders; in a savepoint, so that a clash with
-        a request writing the same incident's verdicts never loses the fixes."""
+        a request writing the same incident's verdicts (a verdict written meanwhile, a deadlock)
+        never loses the fixes: the next fix at the scene proves the arrival."""
         unit_fixes = [
             UnitFix(unit_id, f.lon, f.lat, f.at)
             for f in fixes
@@ -315,8 +316,8 @@ class Ingestor:
         try:
             with session.begin_nested():
                 gps_arrivals(session, unit_fixes, radius_m=self.arrival_radius_m, now=now)
-        except IntegrityError:
-            log.warning("GPS arrivals of %d fixes skipped: written meanwhile", len(unit_fixes))
+        except DBAPIError as exc:
+            log.warning("GPS arrivals of %d fixes skipped: %s", len(unit_fixes), exc.orig)
 
     def _geofence(self, fixes: Sequence[Fix]) -> tuple[list[tuple[str, FenceEvent]], list[CheckIn]]:
         """Zone enters and exits, and patrol point check-ins, of live fixes in time order."""
