@@ -75,6 +75,7 @@ TABLE: dict[str, frozenset[str]] = {
     "POST /api/activities": OPERATIONS,
     "GET /api/activities": OPERATIONS,
     "GET /api/activities/kinds": OPERATIONS,
+    "GET /api/eta/accuracy": OPERATIONS,  # figures of the forecast, no one's whereabouts
 }
 # side effects that would spoil the session for the rest of the matrix
 HARMLESS_BODY: dict[str, dict[str, Any]] = {
