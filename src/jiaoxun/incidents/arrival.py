@@ -70,6 +70,9 @@ def gps_arrivals(
         if at is None:
             continue
         fix, distance_m = at
+        # the incident's row locked, as a request locks it, and read again: its verdicts are
+        # written once, whoever comes first (a dispatcher's "arrived" or this fix)
+        session.refresh(order.incident, with_for_update=True)
         order.gps_arrived_at = fix.at
         record(
             session,
