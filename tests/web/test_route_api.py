@@ -89,10 +89,12 @@ def test_the_route_runs_from_the_unit_to_the_scene(
     assert drawn_m == pytest.approx(route["length_m"], rel=0.01)
     exact = tt.route(start, end)
     assert route["eta_s"] == pytest.approx(exact.travel_time_s, abs=0.1)
-    # the same ETA the dispatcher sees among the recommendations
+    # the dispatcher sees the same road time, with the car's turnout before it (on patrol)
     rec = center.call("GET", f"/api/incidents/{incident['id']}/recommendations").json()
     (candidate,) = [c for c in rec["candidates"] if c["unit_id"] == patrolling["id"]]
-    assert route["eta_s"] == pytest.approx(candidate["eta_s"], abs=0.5)
+    turnout_s = center.client.app.state.jiaoxun.settings.turnout_s[patrolling["status"]]  # type: ignore[attr-defined]
+    assert turnout_s > 0
+    assert candidate["eta_s"] == pytest.approx(route["eta_s"] + turnout_s, abs=0.5)
 
 
 def test_an_officer_may_see_only_his_own_units_route(

@@ -219,7 +219,14 @@ def dispatch_units(
 ) -> list[OrderOut]:
     """Send one or several units at once (一点报警，多点响应): one order each."""
     orders = dispatch.dispatch(
-        session, incident_id, body.unit_ids, user=user, city=state.city, reason=body.reason, now=now
+        session,
+        incident_id,
+        body.unit_ids,
+        user=user,
+        city=state.city,
+        reason=body.reason,
+        now=now,
+        turnout_s=state.settings.turnout_s,
     )
     return [order_out(o, state, now) for o in orders]
 
@@ -257,7 +264,14 @@ def reassign(
 ) -> OrderOut:
     """Cancel an order and send another unit in its place."""
     order = dispatch.reassign(
-        session, order_id, body.unit_id, user=user, city=state.city, reason=body.reason, now=now
+        session,
+        order_id,
+        body.unit_id,
+        user=user,
+        city=state.city,
+        reason=body.reason,
+        now=now,
+        turnout_s=state.settings.turnout_s,
     )
     return order_out(order, state, now)
 

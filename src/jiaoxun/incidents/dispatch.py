@@ -3,7 +3,7 @@ orders through their states as the units report, reassign. Services flush, never
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -18,6 +18,7 @@ from jiaoxun.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from jiaoxun.events import emit
 from jiaoxun.geo.snap import Snap
 from jiaoxun.geo.travel import Route
+from jiaoxun.geo.turnout import turnout_s as turnout_of
 from jiaoxun.incidents import verdicts
 from jiaoxun.incidents.lifecycle import (
     ACTIVE_ORDER_STATES,
@@ -92,6 +93,7 @@ def recommendations(
         zone=zone.code if zone else None,
         since_call_s=max((now - incident.call_at).total_seconds(), 0.0),
         zones_sent=frozenset(_zones_of(sent, city)),
+        turnout_s=settings.turnout_s,
     )
     if sent and incident.dispatched_at is not None:
         since_dispatch_s = (now - incident.dispatched_at).total_seconds()
@@ -163,9 +165,11 @@ def dispatch(
     city: CityContext,
     reason: str,
     now: datetime,
+    turnout_s: Mapping[str, float] | None = None,
 ) -> list[DispatchOrder]:
-    """Send units to an incident: one order each. A unit another dispatcher took first, or one
-    that is not free, makes the whole dispatch fail with `Conflict` (nothing is half-sent)."""
+    """Send units to an incident: one order each, keeping its ETA (turnout included). A unit
+    another dispatcher took first, or one that is not free, makes the whole dispatch fail
+    with `Conflict` (nothing is half-sent)."""
     if len(set(unit_ids)) != len(unit_ids):
         raise InvalidInput(f"unit_ids {list(unit_ids)} name a unit twice")
     incident = get_incident(session, incident_id, for_update=True)
@@ -182,7 +186,7 @@ def dispatch(
     orders = []
     for unit_id in unit_ids:
         unit = units[unit_id]
-        eta_s = _eta_s(city, unit, target, now=now)
+        eta_s = _eta_s(city, unit, target, now=now, turnout_s=turnout_s or {})
         set_unit_status(
             session,
             unit,
@@ -221,8 +225,11 @@ def dispatch(
     return orders
 
 
-def _eta_s(city: CityContext, unit: Unit, target: Snap, *, now: datetime) -> float | None:
-    """The unit's road ETA from where it is, kept on the order to judge the forecast later."""
+def _eta_s(
+    city: CityContext, unit: Unit, target: Snap, *, now: datetime, turnout_s: Mapping[str, float]
+) -> float | None:
+    """The unit's ETA from where it is, its turnout included, kept on the order to judge the
+    forecast later."""
     lon, lat, _ = unit_position(unit)
     if lon is None or lat is None:
         return None
@@ -230,7 +237,7 @@ def _eta_s(city: CityContext, unit: Unit, target: Snap, *, now: datetime) -> flo
     snaps = tt.snap_many(np.array([lon]), np.array([lat]), strict=False)
     if snaps.distance_m[0] > tt.snapper.max_snap_m:
         return None
-    eta = float(tt.times_to(target, snaps)[0])
+    eta = float(tt.times_to(target, snaps)[0] + turnout_of([unit.status], by_status=turnout_s)[0])
     return eta if np.isfinite(eta) else None
 
 
@@ -312,6 +319,7 @@ def reassign(
     city: CityContext,
     reason: str,
     now: datetime,
+    turnout_s: Mapping[str, float] | None = None,
 ) -> DispatchOrder:
     """Take an order off its unit and give the incident another unit instead."""
     order = get_order(session, order_id)
@@ -336,6 +344,7 @@ def reassign(
         city=city,
         reason=f"reassigned from {order.unit.call_sign}: {reason}",
         now=now,
+        turnout_s=turnout_s,
     )
     follow_orders(
         session,
