@@ -110,3 +110,26 @@ def test_fixes_are_snapped_to_the_road_or_marked_off_it(snapper: Snapper) -> Non
     assert near.snap_distance_m < 1
     assert far.edge == -1
     assert far.snap_distance_m > 100
+
+
+def test_one_glitch_cannot_lock_a_car_out(snapper: Snapper) -> None:
+    """Issue 12: a glitch 23 km away was accepted (plausible after a long gap), and then the
+    true fixes were dropped as jumps for 340 s. Two true fixes in a row now outvote it."""
+    tracks: dict[str, DeviceTrack] = {}
+    now = NOW + timedelta(hours=1)
+    run([fix(s=0)], tracks, snapper=snapper, now=now)
+    glitch = run([fix(126.65 + 0.296, s=340)], tracks, snapper=snapper, now=now)  # 23 km
+    assert len(glitch.accepted) == 1
+    true = [fix(126.65 + 0.0001 * i, s=340 + i) for i in range(1, 6)]
+    after = run(true, tracks, snapper=snapper, now=now)
+    assert after.rejected == {"impossible jump": 1}  # the first true fix alone is a jump
+    assert [f.at for f in after.accepted] == [t.at for t in true[1:]]
+
+
+def test_an_isolated_jump_is_still_dropped(snapper: Snapper) -> None:
+    tracks: dict[str, DeviceTrack] = {}
+    now = NOW + timedelta(hours=1)
+    fixes = [fix(s=0), fix(126.75, s=1), fix(126.6501, s=2), fix(126.80, s=3), fix(126.6502, s=4)]
+    out = run(fixes, tracks, snapper=snapper, now=now)
+    assert out.rejected == {"impossible jump": 2}
+    assert [f.lon for f in out.accepted] == [126.65, 126.6501, 126.6502]

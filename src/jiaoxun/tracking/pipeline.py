@@ -57,9 +57,11 @@ class Fix:
 
 @dataclass
 class DeviceTrack:
-    """What the pipeline remembers of one device: its last accepted fix."""
+    """What the pipeline remembers of one device: its last accepted fix, and the fix it last
+    refused as a jump (the start of a run that may prove the accepted one wrong)."""
 
     last: Fix | None = None
+    jumped: Fix | None = None
 
 
 @dataclass(frozen=True)
@@ -122,18 +124,28 @@ def in_order(track: DeviceTrack, fix: Fix) -> str | None:
     return None
 
 
+def _reachable(a: Fix, b: Fix, *, limits: Limits) -> bool:
+    seconds = (b.at - a.at).total_seconds()
+    metres = float(haversine_m(np.array(a.lon), np.array(a.lat), np.array(b.lon), np.array(b.lat)))
+    return metres <= 50 or (seconds > 0 and metres / seconds * 3.6 <= limits.max_speed_kph)
+
+
 def plausible(track: DeviceTrack, fix: Fix, *, limits: Limits) -> str | None:
-    """Refuse a fix the car could not have reached from its last one at a plausible speed."""
+    """Refuse a fix the car could not have reached from its last one at a plausible speed.
+
+    An isolated jump is dropped. But two fixes in a row that agree with each other and not
+    with the last accepted one say that one was the glitch: the second is accepted, so that a
+    single wrong fix cannot lock a car out until time makes any place reachable.
+    """
     last = track.last
-    if last is None:
+    if last is None or _reachable(last, fix, limits=limits):
+        track.jumped = None
         return None
-    seconds = (fix.at - last.at).total_seconds()
-    metres = float(
-        haversine_m(np.array(last.lon), np.array(last.lat), np.array(fix.lon), np.array(fix.lat))
-    )
-    if metres > 50 and metres / seconds * 3.6 > limits.max_speed_kph:
-        return "impossible jump"
-    return None
+    if track.jumped is not None and _reachable(track.jumped, fix, limits=limits):
+        track.jumped = None
+        return None  # a run of consistent fixes outvotes the one accepted before it
+    track.jumped = fix
+    return "impossible jump"
 
 
 def _as_fix(raw: RawFix) -> Fix:
