@@ -250,6 +250,28 @@ async def log_in(desk: Desk, password: str) -> None:
             return
 
 
+async def cars_at_their_kiosks(desk: Desk) -> None:
+    """Every car's terminal reports it at its kiosk: a car with no fresh fix is not sent."""
+    features = (await desk.client.get("/api/city/map")).json()["layout"]["features"]
+    kiosks = {
+        f["properties"]["zone"]: f["geometry"]["coordinates"]
+        for f in features
+        if f["properties"]["layer"] == "kiosk"
+    }
+    at = datetime.now(UTC).isoformat()
+    fixes = [
+        {
+            "device_id": car_device(u["id"]),
+            "lon": kiosks[u["zone"]][0],
+            "lat": kiosks[u["zone"]][1],
+            "at": at,
+        }
+        for u in (await desk.client.get("/api/units")).json()
+    ]
+    reply = await desk.client.post("/api/positions", json={"positions": fixes}, headers=desk.fixer)
+    reply.raise_for_status()
+
+
 def car_device(unit_id: int) -> str:
     return f"bench-car-{unit_id}"
 
@@ -291,6 +313,7 @@ async def drive(
             desk.fixer = {"Authorization": f"Bearer {reply.json()['access_token']}"}
         logins = await timed(desks, lambda d: log_in(d, passwords["dispatcher"]))
         health = await timed(desks, lambda d: loop_until(d, health_s, check_health))
+        await cars_at_their_kiosks(desks[0])
         working = [d for d in desks if "Authorization" in d.client.headers]
         cycles = await timed(working, lambda d: loop_until(d, seconds, run_cycle))
         if len(working) < len(desks):
