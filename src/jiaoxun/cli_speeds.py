@@ -22,12 +22,9 @@ def learn(
     prior_m: Annotated[
         float, typer.Option(min=1, help="metres of samples the class speed weighs as")
     ] = 2000,
-    utc_offset_h: Annotated[
-        float, typer.Option(min=-12, max=14, help="the city's local time, hours from UTC")
-    ] = 8,
 ) -> None:
-    """Learn each road's speed by hour of the week from the stored tracks and keep them in the
-    data folder, keyed to the road network."""
+    """Learn each road's speed by hour of the week (local: JIAOXUN_TIMEZONE) from the stored
+    tracks and keep them in the data folder, keyed to the road network."""
     from jiaoxun.city.service import city_pbf
     from jiaoxun.geo.osm import network_from_pbf
     from jiaoxun.geo.speeds import speeds_path
@@ -47,7 +44,7 @@ def learn(
                 network=network,
                 since=since,
                 until=until,
-                utc_offset_h=utc_offset_h,
+                tz=settings.tz,
                 prior_m=prior_m,
                 advance=lambda n: progress.advance(task, n),
             )
@@ -67,8 +64,8 @@ def accuracy(
 ) -> None:
     """Median and p90 absolute error and bias of the orders' ETAs against their GPS-proved
     travel times, and of the same trips timed again by the class table and learned speeds."""
-    from jiaoxun.city.service import city_pbf, travel_times_for
-    from jiaoxun.eta.service import eta_report, replay_travel_times
+    from jiaoxun.city.service import city_pbf, traffic_for, travel_times_for
+    from jiaoxun.eta.service import eta_report, replays
 
     until = datetime.now(UTC)
     with command_session() as (settings, session):
@@ -77,7 +74,7 @@ def accuracy(
             session,
             since=until - timedelta(days=days),
             until=until,
-            replay_with=replay_travel_times(travel_times, settings),
+            replay_with=replays(traffic_for(settings, travel_times)),
             turnout_s=settings.turnout_s.get("available", 0.0),
         )
     rows = {"stored ETA": report.stored, **report.replayed}

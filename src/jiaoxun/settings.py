@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import Field, field_validator, model_validator
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     #: networks with at most this many nodes keep a node-to-node travel-time table (n² × 4
     #: bytes: 95 MB for the demo city), which turns searches into lookups; 0 turns it off.
     table_max_nodes: int = 6000
+
+    #: the city's time zone (IANA name): hours of the week of the learned speeds, local days
+    timezone: str = "Asia/Shanghai"
 
     #: administrative region code that starts every incident number (白城市: 220800)
     region_code: str = Field(default="220800", pattern=r"^\d{6}$")
@@ -101,6 +105,20 @@ class Settings(BaseSettings):
         if not value > 0:
             raise ValueError(f"must be > 0, got {value}")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"time zone {value!r} is not an IANA time zone name") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The city's time zone."""
+        return ZoneInfo(self.timezone)
 
     @field_validator("turnout_s")
     @classmethod

@@ -85,7 +85,7 @@ def test_stored_and_replayed_forecasts_against_the_gps(session: Session, demo: T
         session,
         since=T0,
         until=T0 + timedelta(days=1),
-        replay_with={"class table": demo},
+        replay_with={"class table": lambda _: demo},
         turnout_s=15.0,
     )
     assert report.stored.count == 2

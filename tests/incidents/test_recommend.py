@@ -137,11 +137,11 @@ def test_every_unit_is_listed_with_its_reason_eligible_ones_first(rank, unit, is
         ("at kiosk", True, "at kiosk"),
         ("available", True, "available"),
         # the others by ETA where there is one, then by call sign
-        ("stale", False, "stale fix: 312 s old (limit 120 s)"),
+        ("stale", False, "position unknown: last GPS fix 312 s old (limit 120 s)"),
         ("busy", False, "busy: en_route"),
         ("off duty", False, "off duty"),
         ("island", False, "cannot reach the incident by road"),
-        ("no fix", False, "no position fix"),
+        ("no fix", False, "position unknown: no GPS fix"),
         ("off network", False, off_network),
     ]
     match = re.fullmatch(r"off the road network: (\d+) m from a road", off_network)
@@ -163,8 +163,8 @@ def test_without_a_fresh_fix_a_unit_may_not_go_whatever_its_status(rank, unit, s
     units = [unit(1, (300, 0), status=status, age_s=121), unit(2, None, status=status)]
     rec = rank(units)
     assert [(c.eligible, c.reason) for c in rec.candidates] == [
-        (False, "stale fix: 121 s old (limit 120 s)"),
-        (False, "no position fix"),
+        (False, "position unknown: last GPS fix 121 s old (limit 120 s)"),
+        (False, "position unknown: no GPS fix"),
     ]
     assert rec.chosen == ()
 
@@ -173,8 +173,8 @@ def test_without_a_fresh_fix_a_unit_may_not_go_whatever_its_status(rank, unit, s
     ("age_s", "max_fix_age_s", "reason"),
     [
         (120.0, 120.0, "available"),  # exactly at the limit: still fresh
-        (120.001, 120.0, "stale fix: 120 s old (limit 120 s)"),
-        (121.0, 120.0, "stale fix: 121 s old (limit 120 s)"),
+        (120.001, 120.0, "position unknown: last GPS fix 120 s old (limit 120 s)"),
+        (121.0, 120.0, "position unknown: last GPS fix 121 s old (limit 120 s)"),
         (312.0, 600.0, "available"),
         (-5.0, 120.0, "available"),  # a device clock a little ahead
     ],

@@ -287,6 +287,6 @@ def test_a_car_at_its_kiosk_without_a_fresh_fix_is_not_recommended(
     at_kiosk = [c for c in rec["candidates"] if c["status"] == "at_kiosk"]
     assert at_kiosk
     assert not any(c["eligible"] for c in at_kiosk)
-    assert all(c["reason"].startswith("stale fix: ") for c in at_kiosk)
+    assert all(c["reason"].startswith("position unknown: last GPS fix ") for c in at_kiosk)
     assert rec["chosen"] == []
     _end(center, incident, "cancelled")

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from jiaoxun.city.models import PatrolPoint, Zone
 from jiaoxun.city.patrol import KEY_SITE_KINDS, KEY_SITE_RADIUS_M
-from jiaoxun.city.service import city_pbf, travel_times_for
+from jiaoxun.city.service import city_pbf, traffic_for, travel_times_for
 from jiaoxun.geo.osm import haversine_m
+from jiaoxun.geo.traffic import Traffic
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.settings import Settings
 
@@ -31,7 +32,10 @@ class ZoneInfo:
 
 @dataclass(frozen=True, eq=False)
 class CityContext:
+    #: at the class table's speeds: snapping, maps, places
     travel_times: TravelTimes
+    #: by hour of the week, at the learned speeds where there are: every ETA
+    traffic: Traffic
     zones: tuple[ZoneInfo, ...]
     zone_shapes: tuple[shapely.Geometry, ...]
     key_lon: np.ndarray
@@ -76,8 +80,10 @@ def load_city_context(session: Session, settings: Settings) -> CityContext:
         )
         shapes.append(shapely.geometry.shape(zone.polygon))
     keys = session.scalars(select(PatrolPoint).where(PatrolPoint.kind.in_(KEY_SITE_KINDS))).all()
+    travel_times = travel_times_for(settings, city_pbf(session, settings))
     return CityContext(
-        travel_times=travel_times_for(settings, city_pbf(session, settings)),
+        travel_times=travel_times,
+        traffic=traffic_for(settings, travel_times),
         zones=tuple(zones),
         zone_shapes=tuple(shapes),
         key_lon=np.array([p.lon for p in keys], dtype=np.float64),

@@ -28,8 +28,9 @@ from jiaoxun.errors import Conflict, InvalidInput
 from jiaoxun.geo.gazetteer import Gazetteer
 from jiaoxun.geo.osm import cache_path_for, network_from_pbf
 from jiaoxun.geo.places import places_from_pbf
-from jiaoxun.geo.speeds import with_learned_speeds
+from jiaoxun.geo.speeds import load_speeds, speeds_path
 from jiaoxun.geo.table import cached_table
+from jiaoxun.geo.traffic import Traffic
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.incidents.models import Incident
 from jiaoxun.settings import Settings
@@ -40,14 +41,21 @@ DEMO_NAME = "demo city (central Harbin, OpenStreetMap)"
 
 
 def travel_times_for(settings: Settings, pbf: Path) -> TravelTimes:
-    """The road network of `pbf` (cached on disk) ready for travel-time queries."""
+    """The road network of `pbf` (cached on disk) at the class table's speeds, ready for
+    travel-time queries."""
     network = network_from_pbf(pbf, speeds_kph=settings.speeds_kph, cache_dir=settings.cache_dir)
-    # the speeds learned from the force's own tracks (`jiaoxun speeds learn`), where there are
-    network = with_learned_speeds(network, settings.data_dir)
     travel_times = TravelTimes(network, max_snap_m=settings.max_snap_m)
     if network.n_nodes <= settings.table_max_nodes:
         travel_times.use_table(cached_table(travel_times, cache_path_for(pbf, settings.cache_dir)))
     return travel_times
+
+
+def traffic_for(settings: Settings, travel_times: TravelTimes) -> Traffic:
+    """Travel times by hour of the week: at the speeds learned from the force's own tracks
+    (`jiaoxun speeds learn`) where there are, else at the class table's."""
+    network = travel_times.network
+    speeds = load_speeds(speeds_path(settings.data_dir, network), network)
+    return Traffic(travel_times, speeds, tz=settings.tz)
 
 
 def current_city(session: Session) -> City | None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from jiaoxun.eta.schemas import AccuracyOut, EtaAccuracyOut
-from jiaoxun.eta.service import eta_report, replay_travel_times
+from jiaoxun.eta.service import eta_report, replays
 from jiaoxun.geo.accuracy import Accuracy
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
@@ -41,7 +41,7 @@ def accuracy(
         session,
         since=now - timedelta(days=days),
         until=now,
-        replay_with=replay_travel_times(state.city.travel_times, state.settings),
+        replay_with=replays(state.city.traffic),
         turnout_s=state.settings.turnout_s.get("available", 0.0),
     )
     return EtaAccuracyOut(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from jiaoxun.geo.accuracy import Accuracy, forecast_accuracy
 from jiaoxun.geo.snap import Snap, Snaps
-from jiaoxun.geo.speeds import with_learned_speeds
+from jiaoxun.geo.traffic import Traffic
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.incidents.arrival import gps_travel_s
 from jiaoxun.incidents.models import DispatchOrder, Incident
-from jiaoxun.settings import Settings
 from jiaoxun.tracking.models import TrackPoint
+
+#: the travel times in force at a moment
+Replay = Callable[[datetime], TravelTimes]
 
 
 @dataclass(frozen=True)
@@ -34,13 +37,14 @@ def eta_report(
     *,
     since: datetime,
     until: datetime,
-    replay_with: dict[str, TravelTimes] | None = None,
+    replay_with: Mapping[str, Replay] | None = None,
     turnout_s: float = 0.0,
 ) -> EtaReport:
     """Each order issued between `since` and `until` with a GPS arrival: its stored `eta_s`
     against its GPS-proved travel time (issue to GPS arrival). With `replay_with` (a name, as
-    "class table" or "learned speeds", to travel times), each such trip is timed again from the
-    car's last position on the road before the order, plus `turnout_s` seconds."""
+    "class table" or "learned speeds", to the travel times in force at a moment), each such
+    trip is timed again by the travel times at its order's time, from the car's last position
+    on the road before the order, plus `turnout_s` seconds."""
     rows = session.execute(
         select(DispatchOrder, Incident.lon, Incident.lat)
         .join(Incident, DispatchOrder.incident_id == Incident.id)
@@ -54,9 +58,10 @@ def eta_report(
     observed = [np.nan if (s := gps_travel_s(o)) is None else s for o, _, _ in rows]
     stored = [np.nan if o.eta_s is None else o.eta_s for o, _, _ in rows]
     replayed = {}
-    for name, travel_times in (replay_with or {}).items():
+    for name, travel_times_at in (replay_with or {}).items():
         predicted = [
-            _replay(session, order, lon, lat, travel_times) + turnout_s for order, lon, lat in rows
+            _replay(session, order, lon, lat, travel_times_at(order.issued_at)) + turnout_s
+            for order, lon, lat in rows
         ]
         replayed[name] = forecast_accuracy(predicted, observed)
     return EtaReport(since, until, forecast_accuracy(stored, observed), replayed)
@@ -85,12 +90,8 @@ def _replay(
     return float(travel_times.times_from(origin, Snaps.of([target[0]]))[0])
 
 
-def replay_travel_times(travel_times: TravelTimes, settings: Settings) -> dict[str, TravelTimes]:
-    """The class table's travel times, and the learned speeds' where some are learned."""
-    learned = with_learned_speeds(travel_times.network, settings.data_dir)
-    if learned is travel_times.network:
-        return {"class table": travel_times}
-    return {
-        "class table": travel_times,
-        "learned speeds": TravelTimes(learned, max_snap_m=settings.max_snap_m),
-    }
+def replays(traffic: Traffic) -> dict[str, Replay]:
+    """The class table's travel times, and the learned speeds' of each hour where some are."""
+    if not traffic.learned:
+        return {"class table": lambda _: traffic.base}
+    return {"class table": lambda _: traffic.base, "learned speeds": traffic.at}

@@ -63,6 +63,8 @@ class TravelTimes:
     ----------
     network : the road network.
     max_snap_m : points farther than this from any road are refused (`OffNetwork`).
+    snapper : a `Snapper` of a network with the same roads (the same network at other speeds)
+        to share instead of building one; it brings its own `max_snap_m`.
     """
 
     def __init__(
@@ -71,9 +73,12 @@ class TravelTimes:
         *,
         max_snap_m: float = 500.0,
         table: NDArray[np.float32] | None = None,
+        snapper: Snapper | None = None,
     ) -> None:
         self.network = network
-        self.snapper = Snapper(network, max_snap_m=max_snap_m)
+        if snapper is not None and snapper.network.n_edges != network.n_edges:
+            raise ValueError("the snapper is of another road network")
+        self.snapper = snapper or Snapper(network, max_snap_m=max_snap_m)
         n, t = network.n_nodes, network.edge_travel_time_s
         self.forward, self.forward_edge = _graph(network.edge_tail, network.edge_head, t, n)
         self.backward, _ = _graph(network.edge_head, network.edge_tail, t, n)

@@ -84,7 +84,7 @@ def recommendations(
         lon=incident.lon,
         lat=incident.lat,
         units=unit_views(session, city, now=now),
-        travel_times=city.travel_times,
+        travel_times=city.traffic.at(now),
         plan=ResponsePlan(units=still_needed, distinct_zones=incident.distinct_zones),
         tiers=tiers,
         now=now,
@@ -142,7 +142,7 @@ def route_to_incident(
     lon, lat, _ = unit_position(unit)
     if lon is None or lat is None:
         raise Conflict(f"unit {unit.call_sign} has no position yet: no fix received")
-    tt = city.travel_times
+    tt = city.traffic.at(now)
     return tt.route(tt.snap(lon, lat), tt.snap(incident.lon, incident.lat))
 
 
@@ -233,7 +233,7 @@ def _eta_s(
     lon, lat, _ = unit_position(unit)
     if lon is None or lat is None:
         return None
-    tt = city.travel_times
+    tt = city.traffic.at(now)
     snaps = tt.snap_many(np.array([lon]), np.array([lat]), strict=False)
     if snaps.distance_m[0] > tt.snapper.max_snap_m:
         return None

@@ -48,9 +48,9 @@ class UnitView:
 class Candidate:
     """One unit as the dispatcher sees it: may it go, why (not), and how soon it would arrive.
 
-    `eta_s` is the exact road time from the unit's last position, shown even for a unit that may
-    not go (busy, stale fix) when it can be computed; `verdicts` are the tiers it would meet if
-    sent as the first unit (empty when it has no ETA).
+    `eta_s` is the exact road time from the unit's last position, shown even for a unit that
+    may not go (busy, position unknown) when it can be computed; `verdicts` are the tiers it
+    would meet if sent as the first unit (empty when it has no ETA).
     """
 
     unit_id: int
@@ -244,9 +244,10 @@ def _reason(unit: UnitView, i: int, fleet: _Fleet, *, max_fix_age_s: float, limi
     if unit.status not in FREE:
         return f"busy: {unit.status}"
     if not fleet.has_fix[i]:
-        return "no position fix"
+        return "position unknown: no GPS fix"
     if fleet.age_s[i] > max_fix_age_s:
-        return f"stale fix: {fleet.age_s[i]:.0f} s old (limit {max_fix_age_s:.0f} s)"
+        age, limit = f"{fleet.age_s[i]:.0f}", f"{max_fix_age_s:.0f}"
+        return f"position unknown: last GPS fix {age} s old (limit {limit} s)"
     if fleet.distance_m[i] > limit_m:
         return f"off the road network: {fleet.distance_m[i]:.0f} m from a road"
     return "cannot reach the incident by road"

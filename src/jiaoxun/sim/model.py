@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from jiaoxun.errors import InvalidInput
 from jiaoxun.geo.snap import Snap, Snaps
+from jiaoxun.geo.traffic import Traffic
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.geo.turnout import DEFAULT_TURNOUT_S
 from jiaoxun.incidents.plans import DEFAULT_PLANS, ResponsePlan, plan_for
@@ -49,6 +50,12 @@ class SimCity:
     patrol_edges: tuple[NDArray[np.int64], ...]  # per zone: edges of its mandatory lines
     node_weight: NDArray[np.float64]  # where calls come from, relative
     node_key_site: NDArray[np.bool_]  # within reach of a key patrol point (1-minute tier)
+    #: the cars' travel times by hour of the week (learned speeds); None: `travel_times` always
+    traffic: Traffic | None = None
+
+    def driving_at(self, when: datetime) -> TravelTimes:
+        """The travel times the cars drive by at `when`."""
+        return self.travel_times if self.traffic is None else self.traffic.at(when)
 
 
 @dataclass(frozen=True)
@@ -219,7 +226,7 @@ def _incident(world: _World, spot: Snap, code: str) -> Generator[simpy.Event, An
             lon=spot.lon,
             lat=spot.lat,
             units=[_view(c, world) for c in free],
-            travel_times=world.city.travel_times,
+            travel_times=world.city.driving_at(world.now()),
             plan=ResponsePlan(units=plan.units - len(sent), distinct_zones=plan.distinct_zones),
             tiers=world.rules.tiers,
             now=world.now(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,11 +11,8 @@ from sqlalchemy.orm import Session
 from jiaoxun.city.generate import draw_zones
 from jiaoxun.city.models import PatrolLine, PatrolPoint, Zone
 from jiaoxun.city.patrol import KEY_SITE_KINDS
-from jiaoxun.city.service import city_pbf, travel_times_for
+from jiaoxun.city.service import city_pbf, traffic_for, travel_times_for
 from jiaoxun.errors import InvalidInput
-from jiaoxun.geo.speeds import with_learned_speeds
-from jiaoxun.geo.table import node_table
-from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.incidents import reference
 from jiaoxun.incidents.models import ResponsePlanRow
 from jiaoxun.incidents.plans import DEFAULT_PLANS, ResponsePlan
@@ -25,8 +24,8 @@ from jiaoxun.sim.model import Rules, SimCity
 def stored_city(session: Session, settings: Settings, *, learned_speeds: bool = False) -> SimCity:
     """The database's city: its kiosks, their zones (drawn again by road travel time, balanced
     by road length as when the city was built) and their mandatory patrol lines; the cars
-    drive at the speeds learned from the tracks (`jiaoxun speeds learn`) with
-    `learned_speeds`, else at the class speeds."""
+    drive at the speeds learned from the tracks (`jiaoxun speeds learn`) for each hour of the
+    week with `learned_speeds`, else at the class speeds."""
     travel_times = travel_times_for(settings, city_pbf(session, settings))
     zones = session.scalars(select(Zone).order_by(Zone.code)).all()
     kiosks = [z.kiosk for z in zones if z.kiosk is not None]
@@ -37,9 +36,8 @@ def stored_city(session: Session, settings: Settings, *, learned_speeds: bool = 
     )
     index = {z.id: i for i, z in enumerate(zones)}
     key_points = session.scalars(select(PatrolPoint).where(PatrolPoint.kind.in_(KEY_SITE_KINDS)))
-    driving = _learned(travel_times, settings) if learned_speeds else travel_times
-    return sim_city_of(
-        driving,
+    city = sim_city_of(
+        travel_times,
         kiosks=snaps,
         node_zone=draw_zones(travel_times, snaps).node_zone,
         zone_codes=tuple(z.code for z in zones),
@@ -48,16 +46,12 @@ def stored_city(session: Session, settings: Settings, *, learned_speeds: bool = 
         ],
         key_sites=[(p.lon, p.lat) for p in key_points],
     )
-
-
-def _learned(travel_times: TravelTimes, settings: Settings) -> TravelTimes:
-    network = with_learned_speeds(travel_times.network, settings.data_dir)
-    if network is travel_times.network:
+    if not learned_speeds:
+        return city
+    traffic = traffic_for(settings, travel_times)
+    if not traffic.learned:
         raise InvalidInput("no speeds are learned for this city's roads: run jiaoxun speeds learn")
-    learned = TravelTimes(network, max_snap_m=settings.max_snap_m)
-    if network.n_nodes <= settings.table_max_nodes:
-        learned.use_table(node_table(learned))
-    return learned
+    return dataclasses.replace(city, traffic=traffic)
 
 
 def live_rules(session: Session, settings: Settings) -> Rules:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jiaoxun.geo.network import RoadNetwork
-from jiaoxun.geo.speeds import LearnedSpeeds, Observations, hour_of_week, learn_speeds, observe
+from jiaoxun.geo.speeds import LearnedSpeeds, Observations, hours_of_week, learn_speeds, observe
 from jiaoxun.tracking.models import TrackPoint
 
 
@@ -20,12 +21,13 @@ def learn_from_tracks(
     network: RoadNetwork,
     since: datetime,
     until: datetime,
-    utc_offset_h: float,
+    tz: ZoneInfo,
     prior_m: float = 2000.0,
     chunk: int = 200_000,
     advance: Callable[[int], None] = lambda n: None,
 ) -> tuple[LearnedSpeeds, int]:
-    """Speeds learned from the track points on the road between `since` and `until`, read
+    """Speeds learned from the track points on the road between `since` and `until` (hours of
+    the week counted in `tz`), read
     `chunk` at a time in device and time order; `advance` is told how many were read. Returns
     the speeds and the number of points."""
     where = (TrackPoint.at >= since, TrackPoint.at < until, TrackPoint.edge >= 0)
@@ -49,7 +51,7 @@ def learn_from_tracks(
             at_s=at_s.astype(np.float64),
             edge=edge.astype(np.int64),
             fraction=fraction.astype(np.float64),
-            hour_of_week=hour_of_week(at_s, utc_offset_h=utc_offset_h),
+            hour_of_week=hours_of_week(at_s, tz),
         )
         carried = points[-1:]
         read += len(rows)

@@ -385,8 +385,8 @@ const REASONS_ZH = [
   [/^at kiosk$/, () => "警务室待命"],
   [/^off duty$/, () => "下勤"],
   [/^busy: (\w+)$/, (m) => `执勤中：${zh[`unit.${m[1]}`] ?? m[1]}`],
-  [/^no position fix$/, () => "无定位"],
-  [/^stale fix: (\d+) s old \(limit (\d+) s\)$/, (m) => `定位过期：${m[1]} 秒前（上限 ${m[2]} 秒）`],
+  [/^position unknown: no GPS fix$/, () => "位置不明：无定位"],
+  [/^position unknown: last GPS fix (\d+) s old \(limit (\d+) s\)$/, (m) => `位置不明：最后定位 ${m[1]} 秒前（上限 ${m[2]} 秒）`],
   [/^off the road network: (\d+) m from a road$/, (m) => `不在路网上：距道路 ${m[1]} 米`],
   [/^cannot reach the incident by road$/, () => "道路不可达"],
 ];
