@@ -18,7 +18,10 @@ within `radius_m` is left unmatched and skipped. A small move backwards along on
 
 Road distances come from bounded Dijkstra searches (SciPy) on the network's length graph, with
 the same rows as `TravelTimes.forward`; turn restrictions are not applied (the fixes show what
-was driven). Distances are in metres in the network's UTM projection (`Snapper`).
+was driven). Distances up to `table_m` are searched once, from every node, when the matcher is
+built, and then looked up: an upper-bounded origin-destination table, as in Yang & Gidofalvi,
+"Fast map matching" (IJGIS 2018). Moves allowed farther than `table_m` are searched each time.
+Distances are in metres in the network's UTM projection (`Snapper`).
 """
 
 from __future__ import annotations
@@ -93,6 +96,8 @@ class Matcher:
     max_speed_kph : no move is faster than this, km/h.
     max_gap_s : a longer time between fixes starts a new segment, seconds.
     reverse_tolerance_m : a move back along one edge up to this long counts as standing still.
+    table_m : road distances up to this are computed from every node once and looked up, metres;
+        0 searches every time. The table holds every node pair this close by road.
     """
 
     def __init__(
@@ -106,6 +111,7 @@ class Matcher:
         max_speed_kph: float = 120.0,
         max_gap_s: float = 300.0,
         reverse_tolerance_m: float = 50.0,
+        table_m: float = 1200.0,
     ) -> None:
         for name, value in (
             ("sigma_m", sigma_m),
@@ -134,6 +140,8 @@ class Matcher:
             (self.network.edge_length_m[self.edge_of_entry], forward.indices, forward.indptr),
             shape=forward.shape,
         )
+        self.table_m = table_m
+        self.table_key, self.table_distance_m = _bounded_table(self.graph, table_m)
 
     # -- candidates ---------------------------------------------------------------------------
 
@@ -175,7 +183,16 @@ class Matcher:
         same = source == target
         distance[same] = 0.0
         todo = np.flatnonzero(~same & (limit_m >= 0))
+        # pairs within the table: a pair missing from it is farther than table_m >= its limit
+        looked_up = todo[limit_m[todo] <= self.table_m]
+        if len(looked_up):
+            key = source[looked_up] * self.graph.shape[0] + target[looked_up]
+            at = np.minimum(np.searchsorted(self.table_key, key), len(self.table_key) - 1)
+            found = self.table_key[at] == key
+            distance[looked_up[found]] = self.table_distance_m[at[found]]
+            todo = todo[limit_m[todo] > self.table_m]
         if not len(todo):
+            distance[distance > limit_m] = np.inf
             return distance
         # limits within a factor 1.5 of each other share one search radius
         group = np.floor(np.log(np.maximum(limit_m[todo], 1.0)) / np.log(1.5)).astype(np.int64)
@@ -373,6 +390,24 @@ class Matcher:
         graph = self.graph
         lo, hi = graph.indptr[u], graph.indptr[u + 1]
         return int(self.edge_of_entry[lo + int(np.searchsorted(graph.indices[lo:hi], v))])
+
+
+def _bounded_table(graph: csr_matrix, limit_m: float) -> tuple[Ints, Floats]:
+    """Every node pair (u, v) with a road from u to v at most `limit_m` long: the sorted keys
+    `u * n + v` and the metres of each."""
+    n = graph.shape[0]
+    keys, distances = [], []
+    if limit_m > 0:
+        for lo in range(0, n, _SOURCES_PER_SEARCH):
+            sources = np.arange(lo, min(lo + _SOURCES_PER_SEARCH, n))
+            reached = dijkstra(graph, indices=sources, limit=limit_m).reshape(len(sources), n)
+            row, col = np.nonzero(np.isfinite(reached))
+            keys.append((sources[row] * n + col).astype(np.int64))
+            distances.append(reached[row, col])
+    if not keys:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    # row-major order over (source, target): the keys come sorted
+    return np.concatenate(keys), np.concatenate(distances)
 
 
 def _merged(pieces: list[tuple[int, float, float, int]]) -> tuple[Ints, Floats, Floats, Ints]:
