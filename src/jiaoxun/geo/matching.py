@@ -6,7 +6,10 @@ within `radius_m` (its candidates, one per direction of a two-way road); a fix i
 road near it (a Gaussian on the distance, `sigma_m`), and a move from one fix to the next is
 likelier when the road distance between the two candidates is close to the straight distance
 between the two fixes (an exponential on their difference, `beta_m`), as in Newson & Krumm,
-"Hidden Markov map matching through noise and sparseness" (ACM SIGSPATIAL 2009). Viterbi picks
+"Hidden Markov map matching through noise and sparseness" (ACM SIGSPATIAL 2009). The scale of
+that exponential grows with the straight distance (`beta_share` of it): between sparse fixes a
+corner or a ramp makes the road legitimately longer than the straight line, and Newson & Krumm
+found the fitted scale growing with the sampling interval. Viterbi picks
 the likeliest sequence of candidates; the shortest roads between consecutive ones complete the
 path driven.
 
@@ -90,7 +93,9 @@ class Matcher:
     ----------
     travel_times : the network, its snapping tree and its forward graph.
     sigma_m : standard deviation of GPS noise, metres.
-    beta_m : scale of the exponential on |road distance - straight distance|, metres.
+    beta_m : scale of the exponential on |road distance - straight distance|, metres, between
+        fixes at one place.
+    beta_share : the scale grows by this share of the straight distance between the fixes.
     radius_m : roads farther than this from a fix are not its candidates, metres.
     max_candidates : at most this many road stretches per fix, the nearest.
     max_speed_kph : no move is faster than this, km/h.
@@ -106,6 +111,7 @@ class Matcher:
         *,
         sigma_m: float = 10.0,
         beta_m: float = 5.0,
+        beta_share: float = 0.1,
         radius_m: float = 50.0,
         max_candidates: int = 16,
         max_speed_kph: float = 120.0,
@@ -122,12 +128,15 @@ class Matcher:
         ):
             if not value > 0:
                 raise ValueError(f"{name}(={value}) must be > 0.")
+        if beta_share < 0:
+            raise ValueError(f"beta_share(={beta_share}) must be >= 0.")
         if max_candidates < 1:
             raise ValueError(f"max_candidates(={max_candidates}) must be >= 1.")
         self.network = travel_times.network
         self.snapper = travel_times.snapper
         self.sigma_m = sigma_m
         self.beta_m = beta_m
+        self.beta_share = beta_share
         self.radius_m = radius_m
         self.max_candidates = max_candidates
         self.max_speed_mps = max_speed_kph / 3.6
@@ -238,7 +247,8 @@ class Matcher:
         ends_m = (1 - f1) * length[e1] + f2 * length[e2]
         between = self._road_distances(net.edge_head[e1], net.edge_tail[e2], limit_m - ends_m)
         road_m = np.minimum(along, ends_m + between)
-        log_t = -np.abs(road_m - straight_m[step]) / self.beta_m
+        beta_m = self.beta_m + self.beta_share * straight_m[step]
+        log_t = -np.abs(road_m - straight_m[step]) / beta_m
         log_t[~(road_m <= limit_m)] = -np.inf
         return log_t, offset
 
