@@ -38,10 +38,10 @@ from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.tracking.geofence import ZoneFences, local_xy
 from jiaoxun.tracking.patrol import (
-    CheckInTracker,
     MandatoryLine,
     MandatoryPoint,
     PointFence,
+    PointVisits,
     Portions,
     _between,
     driven_fractions,
@@ -66,8 +66,10 @@ class NaiveZoneFences(ZoneFences):
 class NaivePointFence(PointFence):
     """Every point's distance, for every position."""
 
-    def inside_xy(self, x: float, y: float) -> Ints:
-        return np.flatnonzero(np.hypot(self.x - x, self.y - y) <= self.radius_m)
+    def within_xy(self, x: float, y: float, *, margin_m: float) -> list[tuple[int, float]]:
+        distance = np.hypot(self.x - x, self.y - y)
+        near = np.flatnonzero(distance <= self.radius_m + margin_m)
+        return list(zip(near.tolist(), distance[near].tolist(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -177,14 +179,15 @@ def zone_cost(fences: ZoneFences, lon: Floats, lat: Floats) -> tuple[float, list
 
 
 def point_cost(fence: PointFence, lon: Floats, lat: Floats) -> tuple[float, list[Any]]:
-    tracker = CheckInTracker(fence)
+    visits = PointVisits(fence)
+    x, y = fence.xy.transform(lon, lat)
 
     def start_track() -> Step:
-        state: list[Any] = [None]
+        state: dict[int, Any] = {}
 
         def step(i: int) -> list[Any]:
             at = T0 + timedelta(seconds=10 * i)
-            state[0], check_ins = tracker.update(state[0], "JX01-1", lon[i], lat[i], at)
+            check_ins = visits.step(state, float(x[i]), float(y[i]), at, unit="JX01-1")
             return [c.point_id for c in check_ins]
 
         return step

@@ -243,7 +243,7 @@ def test_patrol_report(built_demo: dict[str, str]) -> None:
     assert table.exit_code == 0
     assert "JX01-1" in table.output
     naive = CliRunner().invoke(
-        app, ["patrol", "report", "--start", "2026-11-29T08:00:00"], env=built_demo
+        app, ["patrol", "report", "--at", "2026-11-29T08:00:00"], env=built_demo
     )
     assert naive.exit_code == 2
     assert "time zone offset" in naive.output

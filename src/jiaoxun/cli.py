@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -284,53 +284,49 @@ def _set_active(name: str, *, active: bool) -> None:
 
 @patrol_app.command("report")
 def patrol_report(
-    start: Annotated[
-        datetime | None, typer.Option(help="shift start (ISO 8601 with offset)")
+    at: Annotated[
+        datetime | None, typer.Option(help="a moment of the shift (ISO 8601 with offset)")
     ] = None,
-    end: Annotated[datetime | None, typer.Option(help="shift end (default: now)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Patrol compliance of a shift (the last 8 hours by default), per zone and per unit."""
+    """Patrol compliance of a shift (the current one by default), per zone and per unit."""
     from jiaoxun.city.context import load_city_context
+    from jiaoxun.tracking.duty import ShiftClock
     from jiaoxun.tracking.schemas import ShiftReportOut
     from jiaoxun.tracking.shifts import shift_report
 
     with command_session() as (settings, session):
-        stop = _aware(end) if end else datetime.now(UTC)
-        begin = _aware(start) if start else stop - timedelta(hours=8)
-        report = ShiftReportOut.of(
-            shift_report(session, load_city_context(session, settings), start=begin, end=stop)
-        )
+        now = datetime.now(UTC)
+        clock = ShiftClock.of(settings.shift_starts, settings.tz)
+        city = load_city_context(session, settings)
+        moment = _aware(at) if at else now
+        report = ShiftReportOut.of(shift_report(session, city, clock=clock, at=moment, now=now))
     if as_json:
         out.print_json(report.model_dump_json())
         return
-    table = Table(title=f"patrol {report.start:%Y-%m-%d %H:%M} – {report.end:%H:%M} UTC")
-    for column in (
-        "zone / unit",
-        "km",
-        "patrol min",
-        "points",
-        "late",
-        "missed",
-        "lines",
-        "outside min",
-    ):
-        table.add_column(column, justify="right" if column != "zone / unit" else "left")
+    local = settings.tz
+    title = f"patrol {report.start.astimezone(local):%Y-%m-%d %H:%M} – "
+    table = Table(title=title + f"{report.end.astimezone(local):%H:%M} ({settings.timezone})")
+    table.add_column("zone / unit", no_wrap=True)
+    for column in ("km", "patrol min", "order min", "out min", "points", "late", "missed"):
+        table.add_column(column, justify="right")
+    table.add_column("lines", justify="right", no_wrap=True)
+    table.caption = "out: on patrol outside the home zone, not sent there"
     for zone in report.zones:
-        rows = [(f"[bold]{zone.zone}[/]", zone)] + [
-            (f"  {u.unit}", u) for u in report.units if u.zone == zone.zone
+        rows = [(f"[bold]{zone.zone}[/]", zone.times, zone.duty)] + [
+            (f"  {u.unit}", u.times, u.duty) for u in report.units if u.zone == zone.zone
         ]
-        for label, r in rows:
-            d = r.duty
+        for label, t, d in rows:
             table.add_row(
                 label,
-                f"{r.patrol_km:.1f}",
-                f"{r.patrol_min:.0f}",
+                f"{t.patrol_km:.1f}",
+                f"{t.patrol_min:.0f}",
+                f"{t.order_min:.0f}",
+                f"{t.outside_zone_min:.0f}",
                 f"{d.visits_done}/{d.visits_required}",
                 str(len(d.late)),
                 str(len(d.missed)),
                 f"{100 * d.line_coverage:.0f} %",
-                f"{r.outside_zone_min:.0f}",
             )
     out.print(table)
 

@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -127,3 +128,15 @@ def str_enum(enum_type: type[enum.StrEnum], *, length: int = 20) -> SAEnum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def insert_new(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert `rows`, leaving out those a unique index already holds (a fix resent, a visit
+    found again from the stored tracks): ``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Any = postgresql.insert(model).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(model).on_conflict_do_nothing()
+    session.execute(statement, rows)

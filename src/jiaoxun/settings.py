@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +41,8 @@ class Settings(BaseSettings):
 
     #: the city's time zone (IANA name): hours of the week of the learned speeds, local days
     timezone: str = "Asia/Shanghai"
+    #: local times at which the patrol shifts start; each lasts until the next
+    shift_starts: list[str] = Field(default_factory=lambda: ["08:00", "20:00"])
 
     #: administrative region code that starts every incident number (白城市: 220800)
     region_code: str = Field(default="220800", pattern=r"^\d{6}$")
@@ -113,6 +116,16 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"time zone {value!r} is not an IANA time zone name") from None
+        return value
+
+    @field_validator("shift_starts")
+    @classmethod
+    def _shift_starts(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one shift start (HH:MM) is needed")
+        for start in value:
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", start):
+                raise ValueError(f"shift start {start!r} is not a time of day HH:MM")
         return value
 
     @property

@@ -10,6 +10,8 @@ import httpx2 as httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from jiaoxun.tracking.service import Ingestor
+
 
 @dataclass
 class Center:
@@ -22,6 +24,11 @@ class Center:
     #: the terminal of each car (`fleet_at_kiosks`): device id -> its secret, last fix's time
     terminals: dict[str, str] = field(default_factory=dict)
     last_fix: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ingestor(self) -> Ingestor:
+        ingestor: Ingestor = self.client.app.state.jiaoxun.ingestor
+        return ingestor
 
     def login(self, username: str) -> str:
         if username not in self.tokens:

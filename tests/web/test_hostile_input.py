@@ -171,7 +171,7 @@ def _query_times() -> list[Hostile]:
     asked = [
         ("/api/units/1/track", "to", "0001-01-01T00:00:00+23:59"),
         ("/api/units/1/track", "from", "0001-01-01T00:00:00+23:59"),
-        ("/api/patrol/report", "end", "9999-12-31T23:59:59-23:59"),
+        ("/api/patrol/report", "at", "9999-12-31T23:59:59-23:59"),
         ("/api/activities", "since", "0001-01-01T00:00:00+23:59"),
         ("/api/audit", "since", "9999-12-31T23:59:59-23:59"),
         ("/api/units/1/track", "to", "0001-01-01T00:00:00Z"),

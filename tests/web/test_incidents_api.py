@@ -63,7 +63,7 @@ def test_every_other_endpoint_needs_a_token(center: Center, path: str) -> None:
 
 @pytest.mark.parametrize(
     ("path", "name"),
-    [("/api/audit", "since"), ("/api/patrol/report", "start"), ("/api/activities", "since")],
+    [("/api/audit", "since"), ("/api/patrol/report", "at"), ("/api/activities", "since")],
 )
 def test_a_time_without_offset_is_refused_by_name(center: Center, path: str, name: str) -> None:
     reply = center.call("GET", path, user="commander", params={name: "2026-01-01T00:00:00"})

@@ -68,6 +68,8 @@ TABLE: dict[str, frozenset[str]] = {
     "GET /api/units/{unit_id}/track": OPERATIONS,
     "GET /api/tracking/stats": OPERATIONS,
     "GET /api/patrol/report": OPERATIONS,
+    "GET /api/patrol/report.csv": OPERATIONS,
+    "GET /api/patrol/report/map": OPERATIONS,
     "POST /api/patrol/points/{point_id}/check-in": OPERATIONS,
     "GET /api/audit": COMMAND,
     "GET /api/city/map": OPERATIONS,
@@ -110,7 +112,8 @@ def test_each_role_gets_exactly_what_the_table_gives(center: Center, role: str) 
         if operation == "POST /api/auth/logout":
             continue  # would end the role's session; tested in the accounts tests
         reply = _call(center, operation, role)
-        body = reply.json() if reply.content else {}
+        json_reply = reply.headers.get("content-type", "").startswith("application/json")
+        body = reply.json() if reply.content and json_reply else {}
         message = body.get("message", "") if isinstance(body, dict) else ""
         refused_by_role = (reply.status_code == 401 and "bearer token" in message) or (
             reply.status_code == 403 and "may not" in message

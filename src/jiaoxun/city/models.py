@@ -87,6 +87,10 @@ class PatrolLine(Base):
     #: directed edges of the road network the line follows, in driving order
     edges: Mapped[list[int]] = mapped_column(JSON)
     length_m: Mapped[float] = mapped_column(Float)
+    #: how many times a shift the line must be driven whole
+    passes_per_shift: Mapped[int] = mapped_column(Integer, default=1)
+    #: local times of day ["07:00", "08:00"] within which it must be driven; none: any time
+    windows: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
 
     zone: Mapped[Zone] = relationship(back_populates="patrol_lines")
 
@@ -110,5 +114,8 @@ class PatrolPoint(Base):
     radius_m: Mapped[float] = mapped_column(Float)
     dwell_min: Mapped[float] = mapped_column(Float)
     visits_per_shift: Mapped[int] = mapped_column(Integer)
+    #: local times of day ["07:00", "08:00"], each needing a visit (school gates: the start
+    #: and the end of the school day); none: the visits may come any time in the shift
+    windows: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
 
     zone: Mapped[Zone] = relationship(back_populates="patrol_points")

@@ -98,6 +98,15 @@ class RoadNetwork:
         lo, hi = self.geom_start[edge], self.geom_start[edge + 1]
         return np.column_stack([self.geom_lon[lo:hi], self.geom_lat[lo:hi]])
 
+    def piece_coords(self, edge: int, lo: float, hi: float) -> Floats:
+        """The polyline of `edge` between fractions `lo` and `hi` of its length, (n, 2)."""
+        coords = self.edge_coords(edge)
+        seg = np.hypot(*np.diff(coords * [np.cos(np.radians(coords[0, 1])), 1.0], axis=0).T)
+        at = np.concatenate([[0.0], np.cumsum(seg)]) / max(seg.sum(), 1e-12)
+        inner = coords[(at > lo) & (at < hi)]
+        ends = [np.interp(f, at, coords[:, i]) for f in (lo, hi) for i in (0, 1)]
+        return np.vstack([[ends[0], ends[1]], inner, [ends[2], ends[3]]])
+
     def bounds(self) -> tuple[float, float, float, float]:
         """(west, south, east, north) in degrees."""
         return (

@@ -453,13 +453,7 @@ class TravelTimes:
         return (snap.edge, 0.0, snap.fraction) if forward else (twin, 0.0, 1 - snap.fraction)
 
     def _piece(self, edge: int, lo: float, hi: float) -> Floats:
-        """The polyline of `edge` between fractions `lo` and `hi` of its length."""
-        coords = self.network.edge_coords(edge)
-        seg = np.hypot(*np.diff(coords * [np.cos(np.radians(coords[0, 1])), 1.0], axis=0).T)
-        at = np.concatenate([[0.0], np.cumsum(seg)]) / max(seg.sum(), 1e-12)
-        inner = coords[(at > lo) & (at < hi)]
-        ends = [np.interp(f, at, coords[:, i]) for f in (lo, hi) for i in (0, 1)]
-        return np.vstack([[ends[0], ends[1]], inner, [ends[2], ends[3]]])
+        return self.network.piece_coords(edge, lo, hi)
 
     def _direct_route(self, origin: Snap, target: Snap, seconds: float) -> Route:
         on_twin = target.edge != origin.edge

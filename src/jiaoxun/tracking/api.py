@@ -16,7 +16,6 @@ from jiaoxun.audit.service import record
 from jiaoxun.errors import (
     Conflict,
     InvalidInput,
-    NotAllowed,
     NotAuthenticated,
     NotFound,
     TooManyRequests,
@@ -38,22 +37,18 @@ from jiaoxun.tracking.pipeline import RawFix
 from jiaoxun.tracking.schemas import (
     BatchIn,
     BatchOut,
-    CheckInIn,
-    CheckInOut,
     DeviceIn,
     DeviceOut,
     DeviceSecretOut,
     OwnPositionIn,
-    ShiftReportOut,
     StatsOut,
     TrackOut,
     TrackPointOut,
 )
 from jiaoxun.tracking.service import Ingestor
-from jiaoxun.tracking.shifts import check_in_by_hand, shift_report
 from jiaoxun.units.models import Unit
 from jiaoxun.users.models import User
-from jiaoxun.users.roles import Permission, Role
+from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import AppState, Now, RowId, SessionDep, StateDep, requires
 
 router = APIRouter(tags=["tracking"])
@@ -328,37 +323,3 @@ def stats(state: StateDep, _user: Reader) -> StatsOut:
         jt808=dict(state.gateway.stats),
         mqtt=dict(state.mqtt),
     )
-
-
-@router.get("/api/patrol/report")
-def patrol_report(
-    session: SessionDep,
-    state: StateDep,
-    now: Now,
-    _user: Reader,
-    start: Instant | None = None,
-    end: Instant | None = None,
-) -> ShiftReportOut:
-    """Patrol compliance of a shift (the last 8 hours by default), per unit and per zone."""
-    end = end or now
-    start = start or end - timedelta(hours=8)
-    return ShiftReportOut.of(shift_report(session, state.city, start=start, end=end))
-
-
-@router.post("/api/patrol/points/{point_id}/check-in", status_code=status.HTTP_201_CREATED)
-def check_in(
-    point_id: RowId, body: CheckInIn, session: SessionDep, now: Now, user: Manager
-) -> CheckInOut:
-    """A manual check-in at a mandatory patrol point, from where the officer stands."""
-    if user.role is Role.OFFICER and user.unit_id != body.unit_id:
-        raise NotAllowed(f"officer {user.username} may check in only his own unit")
-    row = check_in_by_hand(
-        session,
-        point_id,
-        unit_id=body.unit_id,
-        lon=body.lon,
-        lat=body.lat,
-        at=now,
-        by=user.username,
-    )
-    return CheckInOut.model_validate(row)

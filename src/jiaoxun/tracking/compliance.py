@@ -1,76 +1,96 @@
-"""The patrol compliance report of a shift, per unit and per zone.
+"""The patrol compliance report of a shift, per unit and per zone, from the stored duties.
 
-Like a tachograph read at the end of a shift, the report is computed after the fact from the
-fixes of each unit: patrol km and time, visits to the mandatory points of its home zone (late
-when the first check-in comes after the point's due time, missed when fewer than required), the
-share of the zone's mandatory lines driven, and the time spent outside the home zone. A zone's
-figures combine the units whose home it is. Pure: plain inputs in, frozen dataclasses out.
+Each unit's `UnitDuty` (`tracking.duty`) already holds its times and the roads it drove, kept up
+as its fixes came in; the report only adds them up and judges them against the duty rules, so
+it costs milliseconds however long the shift. Pure: plain inputs in, frozen dataclasses out.
 
-Rules: only fixes in [start, end) count, in time order; the time between two consecutive fixes
-is patrol time, and the distance between them patrol distance (haversine), unless they are more
-than `max_gap_s` apart, when both are left out; outside time is the time from a fix after which
-the unit's zone fences (with their hysteresis) no longer hold the home zone to the next fix.
+Judging, at the moment `now` (a shift still running has duties still to come):
+
+- **Points.** Visits are the proved check-ins (by dwelling, or by hand when the unit's own track
+  proves the stay), those less than `min_visit_gap_s` apart counted as one. A point without duty
+  windows is done with its visits per shift, pending while the shift runs, missed after. A point
+  with windows (school gates 07:00-08:00 and 16:30-17:30) needs a visit in each: done when it
+  came within the window, late when it came after it, pending while the window is open or to
+  come, overdue once it has closed with no visit yet, missed when the shift ended without one.
+- **Lines.** The share of its length driven in the shift (or, for a line with windows, within
+  them), a road running alongside it (the other carriageway, a side road, an elevated road)
+  counting for it, and its passes, each a time what was driven of it since the last pass reached
+  `DutyRules.pass_share` of it: done with its passes per shift, pending while the shift runs,
+  missed after.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
 
-import numpy as np
-
-from jiaoxun.errors import InvalidInput
 from jiaoxun.geo.network import RoadNetwork
-from jiaoxun.geo.osm import haversine_m
-from jiaoxun.tracking.geofence import FenceState, ZoneFences
+from jiaoxun.tracking.duty import SHIFT, UnitDuty, parse_clock, window_key
 from jiaoxun.tracking.patrol import (
-    CheckIn,
-    CheckInTracker,
+    Alongside,
     MandatoryLine,
     MandatoryPoint,
-    PointFence,
     Portions,
     driven_fractions,
-    driven_portions,
     line_coverage,
     line_length_m,
     merge_portions,
 )
 
+Status = Literal["done", "pending", "overdue", "late", "missed"]
+_WORST: tuple[Status, ...] = ("missed", "overdue", "late", "pending", "done")
 
-class TrackFix(Protocol):
-    """A fix as the pipeline keeps it: WGS-84 degrees, time, and the road edge (-1: off it)."""
 
-    @property
-    def at(self) -> datetime: ...
-    @property
-    def lon(self) -> float: ...
-    @property
-    def lat(self) -> float: ...
-    @property
-    def edge(self) -> int: ...
-    @property
-    def fraction(self) -> float: ...
+@dataclass(frozen=True)
+class CheckInRecord:
+    """A check-in as stored: by dwelling or by hand, proved or not."""
+
+    point_id: int
+    unit_id: int
+    arrived_at: datetime
+    checked_in_at: datetime
+    manual: bool
+    proved: bool
+
+
+@dataclass(frozen=True)
+class WindowReport:
+    start: datetime
+    end: datetime
+    visited_at: datetime | None  # the first visit in the window, else the first after it
+    status: Status
 
 
 @dataclass(frozen=True)
 class PointReport:
     point_id: int
     required: int
-    visits: int
-    first_at: datetime | None  # first check-in
-    late: bool  # first check-in after the point's due time
-    missed: bool  # fewer visits than required
+    visits: int  # proved visits
+    unproved: int  # manual check-ins the track does not prove: shown, never counted
+    first_at: datetime | None
+    windows: tuple[WindowReport, ...]
+    status: Status
+
+    @property
+    def late(self) -> bool:
+        return any(w.status == "late" for w in self.windows)
+
+    @property
+    def missed(self) -> bool:
+        return self.status == "missed"
 
 
 @dataclass(frozen=True)
 class LineReport:
     line_id: int
     length_m: float
-    covered: float  # share of the length driven, 0..1
+    covered: float  # share of the length driven (within its windows, if any), 0..1
+    passes: int
+    required_passes: int
+    status: Status
 
 
 @dataclass(frozen=True)
@@ -107,13 +127,33 @@ class DutyReport:
 
 
 @dataclass(frozen=True)
+class Times:
+    """Kilometres and minutes of a unit or zone: on patrol, on orders, out of zone unsent."""
+
+    patrol_km: float = 0.0
+    patrol_min: float = 0.0
+    order_km: float = 0.0
+    order_min: float = 0.0
+    outside_zone_min: float = 0.0
+
+    def __add__(self, other: Times) -> Times:
+        return Times(
+            self.patrol_km + other.patrol_km,
+            self.patrol_min + other.patrol_min,
+            self.order_km + other.order_km,
+            self.order_min + other.order_min,
+            self.outside_zone_min + other.outside_zone_min,
+        )
+
+
+@dataclass(frozen=True)
 class UnitReport:
-    unit: str
+    unit_id: int
+    unit: str  # call sign
     zone: str  # home zone
-    patrol_km: float
-    patrol_min: float
-    outside_zone_min: float
-    check_ins: tuple[CheckIn, ...]  # at any point, in time order
+    times: Times
+    check_ins: tuple[CheckInRecord, ...]  # at any point, in time order
+    roads_as_of: datetime | None  # the last fix whose roads are matched (in the portions)
     duty: DutyReport  # the home zone's points and lines, by this unit alone
 
 
@@ -121,9 +161,7 @@ class UnitReport:
 class ZoneReport:
     zone: str
     units: tuple[str, ...]  # the units whose home zone it is
-    patrol_km: float
-    patrol_min: float
-    outside_zone_min: float
+    times: Times
     duty: DutyReport  # by these units together
 
 
@@ -135,163 +173,222 @@ class ShiftReport:
     zones: tuple[ZoneReport, ...]
 
 
+@dataclass(frozen=True)
+class ReportRules:
+    network: RoadNetwork
+    points: Sequence[MandatoryPoint]
+    lines: Sequence[MandatoryLine]
+    tz: ZoneInfo
+    min_visit_gap_s: float = 300.0
+    #: the stretches alongside the lines' (`tracking.patrol.alongside`): they count for them
+    beside: Alongside = field(default_factory=dict)
+
+
 def compliance(
-    network: RoadNetwork,
-    fixes: Mapping[str, Sequence[TrackFix]],
+    rules: ReportRules,
     *,
-    fences: ZoneFences,
-    points: Sequence[MandatoryPoint],
-    lines: Sequence[MandatoryLine],
-    home_zones: Mapping[str, str],
     start: datetime,
     end: datetime,
-    due_at: Mapping[int, datetime] | None = None,
-    manual: Sequence[CheckIn] = (),
-    max_gap_s: float = 300.0,
+    now: datetime,
+    units: Mapping[int, tuple[str, str]],
+    duties: Mapping[int, UnitDuty],
+    check_ins: Sequence[CheckInRecord],
 ) -> ShiftReport:
-    """The compliance report of the shift [start, end) (see the module docstring).
+    """The report of the shift [start, end) judged at `now` (see the module docstring).
 
     Parameters
     ----------
-    network : the road network the fixes are snapped to.
-    fixes : the fixes of each unit, in any order.
-    fences : the zone fences; points are projected with the same `fences.xy`.
-    points, lines : the mandatory points and lines of every zone (`zone` is a fence code).
-    home_zones : the home zone of every unit reported, including units with no fixes.
-    due_at : per point id, the time by which its first check-in is due.
-    manual : manual check-ins of the shift (see `manual_check_in`).
-    max_gap_s : fixes farther apart than this, in seconds, are not joined.
+    units : per unit id, its call sign and home zone code; every unit reported.
+    duties : the stored duty of each unit of the shift that has one.
+    check_ins : the shift's check-ins.
     """
-    if not end > start:
-        raise InvalidInput(f"a shift must end after it starts, got {start} to {end}")
-    if unknown := sorted({*fixes, *(c.unit for c in manual)} - set(home_zones)):
-        raise InvalidInput(f"units without a home zone: {', '.join(unknown)}")
-    tracker = CheckInTracker(PointFence(points, xy=fences.xy), max_gap_s=max_gap_s)
-    duty = _Duty(points, lines, due_at or {}, network)
-    units: list[UnitReport] = []
-    portions: dict[str, Portions] = {}
-    for unit, zone in sorted(home_zones.items()):
-        track = sorted((f for f in fixes.get(unit, ()) if start <= f.at < end), key=_time)
-        report, portions[unit] = _unit_report(
-            unit,
-            zone,
-            track,
-            fences=fences,
-            tracker=tracker,
-            network=network,
-            duty=duty,
-            manual=[c for c in manual if c.unit == unit],
-        )
-        units.append(report)
-    codes = {*fences.codes, *home_zones.values(), *(p.zone for p in points)}
-    codes |= {line.zone for line in lines}
-    zones = tuple(_zone_report(code, units, portions, duty) for code in sorted(codes))
-    return ShiftReport(start, end, tuple(units), zones)
-
-
-def _time(fix: TrackFix) -> datetime:
-    return fix.at
-
-
-@dataclass(frozen=True)
-class _Duty:
-    """The mandatory points and lines of the city, to be reported zone by zone."""
-
-    points: Sequence[MandatoryPoint]
-    lines: Sequence[MandatoryLine]
-    due_at: Mapping[int, datetime]
-    network: RoadNetwork
-
-    def report(self, zone: str, check_ins: Sequence[CheckIn], driven: Portions) -> DutyReport:
-        fractions = driven_fractions(driven)
-        point_reports = []
-        for p in (p for p in self.points if p.zone == zone):
-            times = sorted(c.checked_in_at for c in check_ins if c.point_id == p.id)
-            first = times[0] if times else None
-            due = self.due_at.get(p.id)
-            point_reports.append(
-                PointReport(
-                    point_id=p.id,
-                    required=p.visits_per_shift,
-                    visits=len(times),
-                    first_at=first,
-                    late=first is not None and due is not None and first > due,
-                    missed=len(times) < p.visits_per_shift,
-                )
+    reports = []
+    for unit_id, (sign, zone) in sorted(units.items(), key=lambda u: u[1][0]):
+        duty = duties.get(unit_id)
+        mine = tuple(sorted((c for c in check_ins if c.unit_id == unit_id), key=_at))
+        portions = duty.portions if duty is not None else {}
+        reports.append(
+            UnitReport(
+                unit_id=unit_id,
+                unit=sign,
+                zone=zone,
+                times=_times(duty),
+                check_ins=mine,
+                roads_as_of=_roads_as_of(duty),
+                duty=_duty(rules, zone, mine, portions, _passes([duty]), start, end, now),
             )
-        line_reports = tuple(
+        )
+    codes = {zone for _, zone in units.values()} | {p.zone for p in rules.points}
+    codes |= {line.zone for line in rules.lines}
+    zones = []
+    for code in sorted(codes - {""}):
+        home = [u for u in reports if u.zone == code]
+        their = [duties[u.unit_id] for u in home if u.unit_id in duties]
+        portions = {
+            key: merge_portions(*(d.portions.get(key, {}) for d in their))
+            for key in {k for d in their for k in d.portions}
+        }
+        zones.append(
+            ZoneReport(
+                zone=code,
+                units=tuple(u.unit for u in home),
+                times=sum((u.times for u in home), Times()),
+                duty=_duty(
+                    rules,
+                    code,
+                    [c for u in home for c in u.check_ins],
+                    portions,
+                    _passes(their),
+                    start,
+                    end,
+                    now,
+                ),
+            )
+        )
+    return ShiftReport(start, end, tuple(reports), tuple(zones))
+
+
+def _at(c: CheckInRecord) -> datetime:
+    return c.checked_in_at
+
+
+def _times(duty: UnitDuty | None) -> Times:
+    if duty is None:
+        return Times()
+    return Times(
+        patrol_km=duty.patrol_m / 1000,
+        patrol_min=duty.patrol_s / 60,
+        order_km=duty.order_m / 1000,
+        order_min=duty.order_s / 60,
+        outside_zone_min=duty.outside_s / 60,
+    )
+
+
+def _roads_as_of(duty: UnitDuty | None) -> datetime | None:
+    if duty is None or not duty.pending:
+        return duty.last.at if duty is not None and duty.last is not None else None
+    return datetime.fromtimestamp(duty.pending[0][0], duty.shift_start.tzinfo)
+
+
+def _passes(duties: Sequence[UnitDuty | None]) -> dict[int, int]:
+    passes: dict[int, int] = {}
+    for duty in duties:
+        for line_id, n in (duty.passes if duty is not None else {}).items():
+            passes[line_id] = passes.get(line_id, 0) + n
+    return passes
+
+
+def _duty(
+    rules: ReportRules,
+    zone: str,
+    check_ins: Sequence[CheckInRecord],
+    portions: Mapping[str, Portions],
+    passes: Mapping[int, int],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> DutyReport:
+    over = now >= end
+    points = tuple(
+        _point(rules, p, [c for c in check_ins if c.point_id == p.id], start, end, now)
+        for p in rules.points
+        if p.zone == zone
+    )
+    lines = []
+    for line in (x for x in rules.lines if x.zone == zone):
+        keys = [window_key(w) for w in line.windows] or [SHIFT]
+        driven = merge_portions(*(portions.get(k, {}) for k in keys))
+        done = passes.get(line.id, 0)
+        status: Status = (
+            "done" if done >= line.passes_per_shift else "missed" if over else "pending"
+        )
+        lines.append(
             LineReport(
                 line_id=line.id,
-                length_m=line_length_m(self.network, line.edges),
-                covered=line_coverage(self.network, line.edges, fractions),
+                length_m=line_length_m(rules.network, line.edges),
+                covered=line_coverage(
+                    rules.network, line.edges, driven_fractions(driven), beside=rules.beside
+                ),
+                passes=done,
+                required_passes=line.passes_per_shift,
+                status=status,
             )
-            for line in self.lines
-            if line.zone == zone
         )
-        return DutyReport(tuple(point_reports), line_reports)
+    return DutyReport(points, tuple(lines))
 
 
-def _unit_report(
-    unit: str,
-    zone: str,
-    track: Sequence[TrackFix],
+def _point(
+    rules: ReportRules,
+    point: MandatoryPoint,
+    check_ins: Sequence[CheckInRecord],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> PointReport:
+    visits = _visits(sorted(c.checked_in_at for c in check_ins if c.proved), rules.min_visit_gap_s)
+    windows = tuple(
+        _window(w_start, w_end, visits, shift_end=end, now=now)
+        for w_start, w_end in occurrences(point.windows, start, end, rules.tz)
+    )
+    if len(visits) >= point.visits_per_shift:
+        status: Status = "done"
+    else:
+        status = "missed" if now >= end else "pending"
+    for w in windows:
+        status = min(status, w.status, key=_WORST.index)
+    return PointReport(
+        point_id=point.id,
+        required=point.visits_per_shift,
+        visits=len(visits),
+        unproved=sum(1 for c in check_ins if not c.proved),
+        first_at=visits[0] if visits else None,
+        windows=windows,
+        status=status,
+    )
+
+
+def _visits(times: Sequence[datetime], min_gap_s: float) -> list[datetime]:
+    """The first check-in of each visit: check-ins closer than `min_gap_s` are one visit."""
+    visits: list[datetime] = []
+    for at in times:
+        if not visits or (at - visits[-1]).total_seconds() >= min_gap_s:
+            visits.append(at)
+    return visits
+
+
+def _window(
+    start: datetime,
+    end: datetime,
+    visits: Sequence[datetime],
     *,
-    fences: ZoneFences,
-    tracker: CheckInTracker,
-    network: RoadNetwork,
-    duty: _Duty,
-    manual: Sequence[CheckIn],
-) -> tuple[UnitReport, Portions]:
-    """One unit's report, and the road portions it drove."""
-    at = [f.at for f in track]
-    lon = np.array([f.lon for f in track], dtype=np.float64)
-    lat = np.array([f.lat for f in track], dtype=np.float64)
-    x, y = fences.xy.transform(lon, lat)
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    step_s = np.array([(b - a).total_seconds() for a, b in itertools.pairwise(at)])
-    joined = (step_s > 0) & (step_s <= tracker.max_gap_s)
-    step_m = haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:])
-    # outside the home zone from a fix whose fence state lacks it, to the next fix
-    state: FenceState | None = None
-    outside = np.zeros(len(track), dtype=bool)
-    for i in range(len(track)):
-        state, _ = fences.update_xy(state, float(x[i]), float(y[i]), at[i])
-        outside[i] = zone not in state.zones
-    check_ins = tuple(
-        sorted(
-            [*tracker.replay_xy(unit, x.tolist(), y.tolist(), at), *manual],
-            key=lambda c: c.checked_in_at,
-        )
-    )
-    portions = driven_portions(
-        network, ((f.edge, f.fraction, f.at) for f in track), max_gap_s=tracker.max_gap_s
-    )
-    report = UnitReport(
-        unit=unit,
-        zone=zone,
-        patrol_km=float(step_m[joined].sum() / 1000.0),
-        patrol_min=float(step_s[joined].sum() / 60.0),
-        outside_zone_min=float(step_s[joined & outside[:-1]].sum() / 60.0),
-        check_ins=check_ins,
-        duty=duty.report(zone, check_ins, portions),
-    )
-    return report, portions
+    shift_end: datetime,
+    now: datetime,
+) -> WindowReport:
+    inside = [v for v in visits if start <= v < end]
+    if inside:
+        return WindowReport(start, end, inside[0], "done")
+    after = [v for v in visits if end <= v < shift_end]
+    if after:
+        return WindowReport(start, end, after[0], "late")
+    if now >= shift_end:
+        return WindowReport(start, end, None, "missed")
+    return WindowReport(start, end, None, "overdue" if now >= end else "pending")
 
 
-def _zone_report(
-    code: str, units: Sequence[UnitReport], portions: Mapping[str, Portions], duty: _Duty
-) -> ZoneReport:
-    """A zone's figures: those of the units whose home zone it is, together."""
-    mine = [u for u in units if u.zone == code]
-    return ZoneReport(
-        zone=code,
-        units=tuple(u.unit for u in mine),
-        patrol_km=sum(u.patrol_km for u in mine),
-        patrol_min=sum(u.patrol_min for u in mine),
-        outside_zone_min=sum(u.outside_zone_min for u in mine),
-        duty=duty.report(
-            code,
-            [c for u in mine for c in u.check_ins],
-            merge_portions(*(portions[u.unit] for u in mine)),
-        ),
-    )
+def occurrences(
+    windows: Sequence[tuple[str, str]], start: datetime, end: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    """Each daily window as it falls within [start, end), clipped to it, in time order."""
+    found = []
+    day = start.astimezone(tz).date() - timedelta(days=1)
+    while datetime.combine(day, datetime.min.time(), tzinfo=tz) < end:
+        for w_start, w_end in windows:
+            a = datetime.combine(day, parse_clock(w_start), tzinfo=tz)
+            b = datetime.combine(day, parse_clock(w_end), tzinfo=tz)
+            if b <= a:
+                b += timedelta(days=1)  # across midnight
+            a, b = max(a, start), min(b, end)
+            if a < b:
+                found.append((a, b))
+        day += timedelta(days=1)
+    return sorted(found)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jiaoxun.db import Base, UtcDateTime
@@ -38,8 +39,10 @@ class TrackPoint(Base):
 
     __tablename__ = "track_point"
     __table_args__ = (
-        Index("ix_track_point_device_at", "device_id", "at"),
+        # one position per device and moment: a replayed or resent fix is stored once
+        Index("uq_track_point_device_at", "device_id", "at", unique=True),
         Index("ix_track_point_unit_at", "unit_id", "at"),
+        Index("ix_track_point_at", "at"),  # the retention purge
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -62,7 +65,13 @@ class CheckInRow(Base):
     """A visit to a mandatory patrol point: by dwelling in its radius, or by hand."""
 
     __tablename__ = "patrol_check_in"
-    __table_args__ = (Index("ix_patrol_check_in_unit_at", "unit_id", "checked_in_at"),)
+    __table_args__ = (
+        Index("ix_patrol_check_in_unit_at", "unit_id", "checked_in_at"),
+        # a visit is one stay: found again from the stored tracks, it is not a second one
+        Index(
+            "uq_patrol_check_in_visit", "point_id", "unit_id", "arrived_at", "manual", unique=True
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("patrol_point.id"))
@@ -70,6 +79,9 @@ class CheckInRow(Base):
     arrived_at: Mapped[datetime] = mapped_column(UtcDateTime())
     checked_in_at: Mapped[datetime] = mapped_column(UtcDateTime())
     manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: a manual check-in is proved when the unit's own track stayed within the radius for the
+    #: dwell around it; an unproved one is shown, never counted as a visit
+    proved: Mapped[bool] = mapped_column(Boolean, default=True)
     by: Mapped[str] = mapped_column(String(50), default="")
 
 
@@ -77,7 +89,10 @@ class FenceEventRow(Base):
     """A unit entering or leaving a zone."""
 
     __tablename__ = "fence_event"
-    __table_args__ = (Index("ix_fence_event_unit_at", "unit_id", "at"),)
+    __table_args__ = (
+        Index("ix_fence_event_unit_at", "unit_id", "at"),
+        Index("uq_fence_event", "unit_id", "zone", "kind", "at", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
@@ -85,3 +100,22 @@ class FenceEventRow(Base):
     zone: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(10))  # enter, exit
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PatrolState(Base):
+    """A unit's patrol duty in one shift, kept up to date as its fixes are accepted
+    (`tracking.duty`): what the compliance report reads, and where a restart resumes."""
+
+    __tablename__ = "patrol_state"
+    __table_args__ = (Index("uq_patrol_state_unit_shift", "unit_id", "shift_start", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    shift_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    shift_end: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: `tracking.duty.UnitDuty` as JSON: fences, visits in progress, times, the fixes not yet
+    #: map-matched
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: the roads driven (map-matched), by duty window: {"shift": {stretch: [[lo, hi], ...]}}
+    portions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -18,7 +18,7 @@ from jiaoxun.inputs import (
     Lon,
     SpeedKph,
 )
-from jiaoxun.tracking.compliance import DutyReport, ShiftReport
+from jiaoxun.tracking.compliance import DutyReport, ShiftReport, Times
 
 DeviceId = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[\w.\-:]+$")]
 
@@ -131,23 +131,42 @@ class CheckInOut(BaseModel):
     id: int
     point_id: int
     unit_id: int | None
+    arrived_at: datetime
     checked_in_at: datetime
     manual: bool
+    #: a manual check-in the unit's track does not prove is shown, never counted as a visit
+    proved: bool
+
+
+Status = Literal["done", "pending", "overdue", "late", "missed"]
+
+
+class WindowOut(BaseModel):
+    start: datetime
+    end: datetime
+    visited_at: datetime | None
+    status: Status
 
 
 class PointReportOut(BaseModel):
     point_id: int
     required: int
     visits: int
+    unproved: int
     first_at: datetime | None
     late: bool
     missed: bool
+    status: Status
+    windows: list[WindowOut]
 
 
 class LineReportOut(BaseModel):
     line_id: int
     length_m: float
     covered: float
+    passes: int
+    required_passes: int
+    status: Status
 
 
 class DutyOut(BaseModel):
@@ -159,23 +178,79 @@ class DutyOut(BaseModel):
     points: list[PointReportOut]
     lines: list[LineReportOut]
 
+    @classmethod
+    def of(cls, d: DutyReport) -> DutyOut:
+        return cls(
+            visits_done=d.visits_done,
+            visits_required=d.visits_required,
+            late=list(d.late),
+            missed=list(d.missed),
+            line_coverage=round(d.line_coverage, 4),
+            points=[
+                PointReportOut(
+                    point_id=p.point_id,
+                    required=p.required,
+                    visits=p.visits,
+                    unproved=p.unproved,
+                    first_at=p.first_at,
+                    late=p.late,
+                    missed=p.missed,
+                    status=p.status,
+                    windows=[WindowOut.model_validate(w, from_attributes=True) for w in p.windows],
+                )
+                for p in d.points
+            ],
+            lines=[
+                LineReportOut(
+                    line_id=x.line_id,
+                    length_m=round(x.length_m, 1),
+                    covered=round(x.covered, 4),
+                    passes=x.passes,
+                    required_passes=x.required_passes,
+                    status=x.status,
+                )
+                for x in d.lines
+            ],
+        )
 
-class UnitReportOut(BaseModel):
-    unit: str
-    zone: str
+
+class TimesOut(BaseModel):
+    """On patrol, on dispatch orders (dispatched to done), and out of the home zone on patrol
+    (unauthorised: a car sent elsewhere is on an order)."""
+
     patrol_km: float
     patrol_min: float
+    order_km: float
+    order_min: float
     outside_zone_min: float
+
+    @classmethod
+    def of(cls, t: Times) -> TimesOut:
+        return cls(
+            patrol_km=round(t.patrol_km, 3),
+            patrol_min=round(t.patrol_min, 2),
+            order_km=round(t.order_km, 3),
+            order_min=round(t.order_min, 2),
+            outside_zone_min=round(t.outside_zone_min, 2),
+        )
+
+
+class UnitReportOut(BaseModel):
+    unit_id: int
+    unit: str
+    zone: str
+    times: TimesOut
     check_ins: int
+    unproved_check_ins: int
+    #: the roads are map-matched up to this fix; later driving shows within a minute
+    roads_as_of: datetime | None
     duty: DutyOut
 
 
 class ZoneReportOut(BaseModel):
     zone: str
     units: list[str]
-    patrol_km: float
-    patrol_min: float
-    outside_zone_min: float
+    times: TimesOut
     duty: DutyOut
 
 
@@ -187,29 +262,19 @@ class ShiftReportOut(BaseModel):
 
     @classmethod
     def of(cls, report: ShiftReport) -> ShiftReportOut:
-        def duty(d: DutyReport) -> DutyOut:
-            return DutyOut(
-                visits_done=d.visits_done,
-                visits_required=d.visits_required,
-                late=list(d.late),
-                missed=list(d.missed),
-                line_coverage=round(d.line_coverage, 4),
-                points=[PointReportOut.model_validate(p, from_attributes=True) for p in d.points],
-                lines=[LineReportOut.model_validate(x, from_attributes=True) for x in d.lines],
-            )
-
         return cls(
             start=report.start,
             end=report.end,
             units=[
                 UnitReportOut(
+                    unit_id=u.unit_id,
                     unit=u.unit,
                     zone=u.zone,
-                    patrol_km=round(u.patrol_km, 3),
-                    patrol_min=round(u.patrol_min, 2),
-                    outside_zone_min=round(u.outside_zone_min, 2),
-                    check_ins=len(u.check_ins),
-                    duty=duty(u.duty),
+                    times=TimesOut.of(u.times),
+                    check_ins=sum(1 for c in u.check_ins if c.proved),
+                    unproved_check_ins=sum(1 for c in u.check_ins if not c.proved),
+                    roads_as_of=u.roads_as_of,
+                    duty=DutyOut.of(u.duty),
                 )
                 for u in report.units
             ],
@@ -217,10 +282,8 @@ class ShiftReportOut(BaseModel):
                 ZoneReportOut(
                     zone=z.zone,
                     units=list(z.units),
-                    patrol_km=round(z.patrol_km, 3),
-                    patrol_min=round(z.patrol_min, 2),
-                    outside_zone_min=round(z.outside_zone_min, 2),
-                    duty=duty(z.duty),
+                    times=TimesOut.of(z.times),
+                    duty=DutyOut.of(z.duty),
                 )
                 for z in report.zones
             ],

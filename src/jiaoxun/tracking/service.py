@@ -16,27 +16,25 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.city.context import CityContext
-from jiaoxun.city.models import PatrolPoint
+from jiaoxun.db import insert_new
 from jiaoxun.events import Event, EventBus
+from jiaoxun.geo.matching import Matcher
 from jiaoxun.incidents.arrival import UnitFix, gps_arrivals
 from jiaoxun.throttle import TokenBuckets
 from jiaoxun.tracking.credentials import secret_sha256
-from jiaoxun.tracking.geofence import FenceEvent, FenceState, ZoneFences
-from jiaoxun.tracking.models import CheckInRow, Device, FenceEventRow, TrackPoint
-from jiaoxun.tracking.patrol import (
-    CheckIn,
-    CheckInState,
-    CheckInTracker,
-    MandatoryPoint,
-    PointFence,
-)
+from jiaoxun.tracking.duty import ShiftClock
+from jiaoxun.tracking.duty_rules import duty_rules, home_zones
+from jiaoxun.tracking.duty_store import DutyKeeper, Found, UnitFixIn
+from jiaoxun.tracking.geofence import ZoneFences
+from jiaoxun.tracking.models import Device, TrackPoint
 from jiaoxun.tracking.pipeline import (
     DEFAULT_LIMITS,
     DeviceTrack,
@@ -85,6 +83,7 @@ class Ingestor:
         batch_size: int = 5000,
         throttle: TokenBuckets | None = None,
         arrival_radius_m: float = 50.0,
+        shifts: ShiftClock | None = None,
     ) -> None:
         self.sessions, self.city, self.bus, self.limits = sessions, city, bus, limits
         #: a fix this close to the scene of its unit's open order proves the arrival
@@ -103,10 +102,10 @@ class Ingestor:
         self.fences = ZoneFences.from_polygons(
             [z.code for z in city.zones], city.zone_shapes, xy=city.travel_times.snapper.to_xy
         )
-        self.fence_state: dict[str, FenceState] = {}
-        self.visit_state: dict[str, CheckInState] = {}
+        self.matcher = Matcher(city.travel_times)
+        self.shifts = shifts or ShiftClock.of(["08:00", "20:00"], ZoneInfo("Asia/Shanghai"))
         self.reload_devices()
-        self.reload_points()
+        self.reload_duty()
 
     def reload_devices(self) -> None:
         """Read which devices exist, which unit each belongs to, and their secrets."""
@@ -135,14 +134,17 @@ class Ingestor:
             return None
         return owner
 
-    def reload_points(self) -> None:
-        """Read the mandatory patrol points whose check-ins the tracker watches."""
-        with self.sessions() as session:
-            points = [
-                MandatoryPoint(p.id, p.lon, p.lat, p.radius_m, p.dwell_min, p.visits_per_shift)
-                for p in session.scalars(select(PatrolPoint))
-            ]
-        self.tracker = CheckInTracker(PointFence(points, xy=self.fences.xy)) if points else None
+    def reload_duty(self, *, now: datetime | None = None) -> None:
+        """Read the mandatory points and lines and the units' home zones, and resume every
+        unit's duty of the current shift from the database (`DutyKeeper.resume`)."""
+        with self.sessions() as session, session.begin():
+            self.duty = DutyKeeper(
+                duty_rules(session, self.city, fences=self.fences, matcher=self.matcher),
+                clock=self.shifts,
+                homes=home_zones(session, self.city),
+            )
+            with self._processing:
+                self.duty.resume(session, now=now or datetime.now(UTC))
 
     # -- input side ---------------------------------------------------------------------------
 
@@ -242,11 +244,11 @@ class Ingestor:
             if raw.device_id not in self.unit_of:
                 outcome.rejected["unknown device"] += 1
                 outcome.refused.append((raw, "unknown device"))
+        found: list[Found] = []
         if outcome.accepted:
-            fenced, check_ins = ([], []) if replay else self._geofence(outcome.accepted)
             with self.sessions() as session, session.begin():
                 self._persist(session, outcome.accepted, now=now)
-                self._persist_events(session, fenced, check_ins)
+                found = self._duty(session, outcome.accepted, now=now)
                 self._arrivals(session, outcome.accepted, now=now)
         # counted once stored: a figure of what the database holds
         self.stats.rejected.update(outcome.rejected)
@@ -254,7 +256,7 @@ class Ingestor:
         self.stats.batches += 1
         if outcome.accepted and not replay:
             self._publish(outcome.accepted)
-            for event in self._announce(fenced, check_ins):
+            for event in _announce(found):
                 self.bus.publish(event)
         return outcome
 
@@ -262,8 +264,9 @@ class Ingestor:
         zones = self.fences.zones_at(
             np.array([f.lon for f in fixes]), np.array([f.lat for f in fixes])
         ).tolist()
-        session.execute(
-            insert(TrackPoint),
+        insert_new(  # a fix resent (a replay, a terminal's retry) is stored once
+            session,
+            TrackPoint,
             [
                 {
                     "device_id": f.device_id,
@@ -319,90 +322,14 @@ class Ingestor:
         except DBAPIError as exc:
             log.warning("GPS arrivals of %d fixes skipped: %s", len(unit_fixes), exc.orig)
 
-    def _geofence(self, fixes: Sequence[Fix]) -> tuple[list[tuple[str, FenceEvent]], list[CheckIn]]:
-        """Zone enters and exits, and patrol point check-ins, of live fixes in time order."""
-        fenced: list[tuple[str, FenceEvent]] = []
-        check_ins: list[CheckIn] = []
-        for fix in fixes:
-            x, y = self.fences.xy.transform(fix.lon, fix.lat)
-            state, events = self.fences.update_xy(self.fence_state.get(fix.device_id), x, y, fix.at)
-            self.fence_state[fix.device_id] = state
-            fenced += [(fix.device_id, e) for e in events]
-            if self.tracker is not None:
-                visits, done = self.tracker.update_xy(
-                    self.visit_state.get(fix.device_id), fix.device_id, x, y, fix.at
-                )
-                self.visit_state[fix.device_id] = visits
-                check_ins += done
-        return fenced, check_ins
-
-    def _persist_events(
-        self,
-        session: Session,
-        fenced: Sequence[tuple[str, FenceEvent]],
-        check_ins: Sequence[CheckIn],
-    ) -> None:
-        if fenced:
-            session.execute(
-                insert(FenceEventRow),
-                [
-                    {
-                        "unit_id": self.unit_of.get(device),
-                        "device_id": device,
-                        "zone": e.zone,
-                        "kind": e.kind,
-                        "at": e.at,
-                    }
-                    for device, e in fenced
-                ],
-            )
-        if check_ins:
-            session.execute(
-                insert(CheckInRow),
-                [
-                    {
-                        "point_id": c.point_id,
-                        "unit_id": self.unit_of.get(c.unit),
-                        "arrived_at": c.arrived_at,
-                        "checked_in_at": c.checked_in_at,
-                        "manual": False,
-                        "by": c.unit,
-                    }
-                    for c in check_ins
-                ],
-            )
-
-    def _announce(
-        self, fenced: Sequence[tuple[str, FenceEvent]], check_ins: Sequence[CheckIn]
-    ) -> list[Event]:
-        events = [
-            Event(
-                "zone",
-                e.kind,
-                {
-                    "device_id": device,
-                    "unit_id": self.unit_of.get(device),
-                    "zone": e.zone,
-                    "at": e.at.isoformat(),
-                },
-            )
-            for device, e in fenced
+    def _duty(self, session: Session, fixes: Sequence[Fix], *, now: datetime) -> list[Found]:
+        """The patrol duty of the fixes' units, in the batch's transaction."""
+        unit_fixes = [
+            UnitFixIn(unit_id, f.device_id, f.at, f.lon, f.lat, f.accuracy_m)
+            for f in fixes
+            if (unit_id := self.unit_of.get(f.device_id))
         ]
-        events += [
-            Event(
-                "check_in",
-                "created",
-                {
-                    "point_id": c.point_id,
-                    "device_id": c.unit,
-                    "unit_id": self.unit_of.get(c.unit),
-                    "arrived_at": c.arrived_at.isoformat(),
-                    "checked_in_at": c.checked_in_at.isoformat(),
-                },
-            )
-            for c in check_ins
-        ]
-        return events
+        return self.duty.take(session, unit_fixes, now=now)
 
     def _publish(self, fixes: Sequence[Fix]) -> None:
         for device_id, fix in _latest_per_device(fixes).items():
@@ -441,11 +368,63 @@ class Ingestor:
             )
         return [d.device_id for d in silent]
 
-    def purge(self, *, now: datetime, keep: timedelta) -> int:
-        """Delete track points older than the retention period; returns how many."""
-        with self.sessions() as session, session.begin():
-            result = session.execute(delete(TrackPoint).where(TrackPoint.at < now - keep))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+    def purge(self, *, now: datetime, keep: timedelta, chunk: int = 10_000) -> int:
+        """Delete track points older than the retention period, `chunk` at a time (found by
+        the index on time, so that a purge with nothing to do costs one index probe and a
+        large one never holds a long lock); returns how many."""
+        deleted = 0
+        while True:
+            with self.sessions() as session, session.begin():
+                old = select(TrackPoint.id).where(TrackPoint.at < now - keep).limit(chunk)
+                result = session.execute(delete(TrackPoint).where(TrackPoint.id.in_(old)))
+            count = int(result.rowcount)  # type: ignore[attr-defined]
+            deleted += count
+            if count < chunk:
+                return deleted
+
+    def rebuild_late(self, *, now: datetime) -> int:
+        """Rebuild the duties of units whose fixes came late; returns the fixes taken."""
+        with self.sessions() as session, session.begin(), self._processing:
+            return self.duty.rebuild_late(session, now=now)
+
+    def flush_duty(self, *, now: datetime) -> None:
+        """Map-match every unit's pending fixes now (before a report)."""
+        with self.sessions() as session, session.begin(), self._processing:
+            self.duty.flush_all(session, now=now)
+
+
+def _announce(found: Sequence[Found]) -> list[Event]:
+    """The zone events and check-ins found, for the event stream."""
+    events = []
+    for f in found:
+        events += [
+            Event(
+                "zone",
+                e.kind,
+                {
+                    "device_id": f.device_id,
+                    "unit_id": f.unit_id,
+                    "zone": e.zone,
+                    "at": e.at.isoformat(),
+                },
+            )
+            for e in f.taken.fence_events
+        ]
+        events += [
+            Event(
+                "check_in",
+                "created",
+                {
+                    "point_id": c.point_id,
+                    "device_id": f.device_id,
+                    "unit_id": f.unit_id,
+                    "arrived_at": c.arrived_at.isoformat(),
+                    "checked_in_at": c.checked_in_at.isoformat(),
+                },
+            )
+            for c in f.taken.check_ins
+        ]
+    return events
 
 
 def _latest_per_device(fixes: Sequence[Fix]) -> dict[str, Fix]:

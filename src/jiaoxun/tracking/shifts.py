@@ -1,97 +1,77 @@
-"""Use cases of patrol duty: the compliance report of a shift from the stored tracks, and the
-officer's manual check-in. Services flush, never commit."""
+"""Use cases of patrol duty: the compliance report of a shift from the stored duties, and the
+officer's manual check-in, proved by the unit's own track. Services flush, never commit."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiaoxun.audit.service import record
 from jiaoxun.city.context import CityContext
-from jiaoxun.city.models import PatrolLine, PatrolPoint
+from jiaoxun.city.models import PatrolPoint
+from jiaoxun.db import insert_new
 from jiaoxun.errors import InvalidInput, NotFound
 from jiaoxun.events import emit
-from jiaoxun.tracking.compliance import ShiftReport, compliance
-from jiaoxun.tracking.geofence import ZoneFences
-from jiaoxun.tracking.models import CheckInRow, TrackPoint
-from jiaoxun.tracking.patrol import CheckIn, MandatoryLine, MandatoryPoint, manual_check_in
+from jiaoxun.tracking.compliance import CheckInRecord, ReportRules, ShiftReport, compliance
+from jiaoxun.tracking.duty import ShiftClock, UnitDuty
+from jiaoxun.tracking.duty_rules import mandatory_lines, mandatory_points, zone_code
+from jiaoxun.tracking.models import CheckInRow, PatrolState, TrackPoint
+from jiaoxun.tracking.patrol import (
+    Alongside,
+    MandatoryPoint,
+    alongside,
+    manual_check_in,
+    proved_stay,
+)
 from jiaoxun.units.models import Unit
-
-MAX_SHIFT_HOURS = 24
-
-
-def _points(session: Session, city: CityContext) -> list[MandatoryPoint]:
-    return [
-        MandatoryPoint(
-            p.id,
-            p.lon,
-            p.lat,
-            p.radius_m,
-            p.dwell_min,
-            p.visits_per_shift,
-            zone=_code(city, p.zone_id),
-        )
-        for p in session.scalars(select(PatrolPoint).order_by(PatrolPoint.id))
-    ]
-
-
-def _code(city: CityContext, zone_id: int | None) -> str:
-    zone = city.zone_by_id(zone_id)
-    return zone.code if zone else ""
 
 
 def shift_report(
-    session: Session, city: CityContext, *, start: datetime, end: datetime
+    session: Session,
+    city: CityContext,
+    *,
+    clock: ShiftClock,
+    at: datetime,
+    now: datetime,
+    beside: Alongside | None = None,
 ) -> ShiftReport:
-    """Patrol km and time, points visited, lines driven, time out of zone: per unit and zone."""
-    if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidInput("shift start and end must carry a time zone offset")
-    if not end > start or (end - start).total_seconds() > MAX_SHIFT_HOURS * 3600:
-        raise InvalidInput(
-            f"a shift must end after it starts and last at most {MAX_SHIFT_HOURS} h, "
-            f"got {start.isoformat()} to {end.isoformat()}"
+    """The compliance report of the shift that `at` falls in, judged at `now`: per unit and
+    zone, from the duties stored as the fixes came in. `beside` are the stretches alongside
+    the lines' (`tracking.patrol.alongside`; found here when not given)."""
+    if at.tzinfo is None:
+        raise InvalidInput("the shift's time must carry a time zone offset")
+    start, end = clock.shift_at(at)
+    units = {u.id: (u.call_sign, zone_code(city, u.zone_id)) for u in session.scalars(select(Unit))}
+    duties = {
+        row.unit_id: UnitDuty.from_json(
+            row.unit_id, row.shift_start, row.shift_end, row.state, row.portions
         )
-    units = session.scalars(select(Unit).order_by(Unit.call_sign)).all()
-    sign = {u.id: u.call_sign for u in units}
-    fixes: dict[str, list[TrackPoint]] = defaultdict(list)
-    rows = session.scalars(
-        select(TrackPoint)
-        .where(TrackPoint.unit_id.in_(sign), TrackPoint.at >= start, TrackPoint.at < end)
-        .order_by(TrackPoint.at)
-    )
-    for row in rows:
-        fixes[sign[row.unit_id or 0]].append(row)
-    manual = [
-        CheckIn(c.point_id, sign[c.unit_id or 0], c.arrived_at, c.checked_in_at, manual=True)
+        for row in session.scalars(select(PatrolState).where(PatrolState.shift_start == start))
+    }
+    check_ins = [
+        CheckInRecord(c.point_id, c.unit_id, c.arrived_at, c.checked_in_at, c.manual, c.proved)
         for c in session.scalars(
             select(CheckInRow).where(
-                CheckInRow.manual,
-                CheckInRow.unit_id.in_(sign),
                 CheckInRow.checked_in_at >= start,
                 CheckInRow.checked_in_at < end,
+                CheckInRow.unit_id.is_not(None),
             )
         )
+        if c.unit_id is not None
     ]
-    lines = [
-        MandatoryLine(line.id, tuple(line.edges), zone=_code(city, line.zone_id))
-        for line in session.scalars(select(PatrolLine).order_by(PatrolLine.id))
-    ]
-    fences = ZoneFences.from_polygons(
-        [z.code for z in city.zones], city.zone_shapes, xy=city.travel_times.snapper.to_xy
+    lines = mandatory_lines(session, city)
+    network = city.travel_times.network
+    rules = ReportRules(
+        network=network,
+        points=mandatory_points(session, city),
+        lines=lines,
+        tz=clock.tz,
+        beside=alongside(network, lines, city.travel_times.snapper) if beside is None else beside,
     )
     return compliance(
-        city.travel_times.network,
-        fixes,
-        fences=fences,
-        points=_points(session, city),
-        lines=lines,
-        home_zones={u.call_sign: _code(city, u.zone_id) for u in units},
-        start=start,
-        end=end,
-        manual=manual,
+        rules, start=start, end=end, now=now, units=units, duties=duties, check_ins=check_ins
     )
 
 
@@ -105,37 +85,76 @@ def check_in_by_hand(
     at: datetime,
     by: str,
 ) -> CheckInRow:
-    """An officer checks in at a patrol point; refused farther than its radius."""
+    """An officer checks in at a patrol point: refused farther than its radius from where he
+    says he stands; stored as proved only when the unit's own track stayed within the radius
+    for the dwell around `at` (then dated from the start of that stay, so that pressing again
+    during it is the same check-in), else stored unproved, shown, never counted."""
     point = session.get(PatrolPoint, point_id)
     if point is None:
         raise NotFound(f"patrol point {point_id} does not exist")
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"unit {unit_id} does not exist")
-    manual_check_in(
-        MandatoryPoint(point.id, point.lon, point.lat, point.radius_m, point.dwell_min),
-        lon,
-        lat,
-        at,
-        unit=unit.call_sign,
+    mandatory = MandatoryPoint(point.id, point.lon, point.lat, point.radius_m, point.dwell_min)
+    manual_check_in(mandatory, lon, lat, at, unit=unit.call_sign)
+    dwell = timedelta(minutes=point.dwell_min)
+    track = session.execute(
+        select(TrackPoint.at, TrackPoint.lon, TrackPoint.lat)
+        .where(
+            TrackPoint.unit_id == unit.id,
+            TrackPoint.at >= at - dwell - timedelta(minutes=5),
+            TrackPoint.at <= at + timedelta(minutes=1),
+        )
+        .order_by(TrackPoint.at)
+    ).all()
+    stay = proved_stay(mandatory, [(t, x, y) for t, x, y in track], at)
+    arrived = stay if stay is not None else at
+    insert_new(
+        session,
+        CheckInRow,
+        [
+            {
+                "point_id": point.id,
+                "unit_id": unit.id,
+                "arrived_at": arrived,
+                "checked_in_at": at,
+                "manual": True,
+                "proved": stay is not None,
+                "by": by,
+            }
+        ],
     )
-    row = CheckInRow(
-        point_id=point.id, unit_id=unit.id, arrived_at=at, checked_in_at=at, manual=True, by=by
-    )
-    session.add(row)
-    session.flush()
+    row = session.scalars(
+        select(CheckInRow).where(
+            CheckInRow.point_id == point.id,
+            CheckInRow.unit_id == unit.id,
+            CheckInRow.arrived_at == arrived,
+            CheckInRow.manual,
+        )
+    ).one()
     record(
         session,
         by=by,
         action="create",
         entity="check_in",
         entity_id=row.id,
-        detail={"point": point.name, "unit": unit.call_sign, "manual": True},
+        detail={
+            "point": point.name,
+            "unit": unit.call_sign,
+            "manual": True,
+            "proved": row.proved,
+        },
     )
     emit(
         session,
         "check_in",
         "created",
-        {"point_id": point.id, "unit_id": unit.id, "checked_in_at": at.isoformat(), "manual": True},
+        {
+            "point_id": point.id,
+            "unit_id": unit.id,
+            "checked_in_at": row.checked_in_at.isoformat(),
+            "manual": True,
+            "proved": row.proved,
+        },
     )
     return row

@@ -25,9 +25,11 @@ from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.settings import Settings
 from jiaoxun.throttle import TokenBuckets
 from jiaoxun.tracking.api import router as tracking_router
+from jiaoxun.tracking.duty import ShiftClock
 from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.jt808_link import Limits
 from jiaoxun.tracking.mqtt import subscribe
+from jiaoxun.tracking.patrol_api import router as patrol_router
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.units.api import router as units_router
 from jiaoxun.users.admin_api import router as user_admin_router
@@ -59,6 +61,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
             rate_per_s=settings.device_fixes_per_s, burst=settings.device_fix_burst
         ),
         arrival_radius_m=settings.arrival_radius_m,
+        shifts=ShiftClock.of(settings.shift_starts, settings.tz),
     )
     gateway = Gateway(
         sessions=sessions,
@@ -140,6 +143,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         me_router,
         activities_router,
         eta_router,
+        patrol_router,
     )
     for router in routers:
         app.include_router(router)
@@ -164,7 +168,7 @@ async def _housekeeping(
     every_s: float = 30.0,
 ) -> None:
     """Mark silent devices offline; drop track points past the retention period and stream
-    tickets past their use."""
+    tickets past their use; rebuild the patrol duty of units whose fixes came late."""
     while True:
         await asyncio.sleep(every_s)
         now = datetime.now(UTC)
@@ -174,4 +178,5 @@ async def _housekeeping(
         await asyncio.to_thread(
             ingestor.purge, now=now, keep=timedelta(days=settings.track_retention_days)
         )
+        await asyncio.to_thread(ingestor.rebuild_late, now=now)
         await asyncio.to_thread(purge_tickets, sessions, now=now)

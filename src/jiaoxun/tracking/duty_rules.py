@@ -1,0 +1,67 @@
+"""The patrol duty rules as the database holds them: mandatory points and lines with their
+duty windows, and each unit's home zone."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jiaoxun.city.context import CityContext
+from jiaoxun.city.models import PatrolLine, PatrolPoint
+from jiaoxun.geo.matching import Matcher
+from jiaoxun.tracking.duty import DutyRules
+from jiaoxun.tracking.geofence import ZoneFences
+from jiaoxun.tracking.patrol import MandatoryLine, MandatoryPoint
+from jiaoxun.units.models import Unit
+
+
+def zone_code(city: CityContext, zone_id: int | None) -> str:
+    zone = city.zone_by_id(zone_id)
+    return zone.code if zone else ""
+
+
+def mandatory_points(session: Session, city: CityContext) -> list[MandatoryPoint]:
+    return [
+        MandatoryPoint(
+            p.id,
+            p.lon,
+            p.lat,
+            p.radius_m,
+            p.dwell_min,
+            p.visits_per_shift,
+            zone=zone_code(city, p.zone_id),
+            windows=tuple((w[0], w[1]) for w in p.windows or ()),
+        )
+        for p in session.scalars(select(PatrolPoint).order_by(PatrolPoint.id))
+    ]
+
+
+def mandatory_lines(session: Session, city: CityContext) -> list[MandatoryLine]:
+    return [
+        MandatoryLine(
+            line.id,
+            tuple(line.edges),
+            zone=zone_code(city, line.zone_id),
+            passes_per_shift=line.passes_per_shift,
+            windows=tuple((w[0], w[1]) for w in line.windows or ()),
+        )
+        for line in session.scalars(select(PatrolLine).order_by(PatrolLine.id))
+    ]
+
+
+def home_zones(session: Session, city: CityContext) -> dict[int, str]:
+    """The home zone code of every unit ('' for a unit of no zone)."""
+    return {u.id: zone_code(city, u.zone_id) for u in session.scalars(select(Unit))}
+
+
+def duty_rules(
+    session: Session, city: CityContext, *, fences: ZoneFences, matcher: Matcher
+) -> DutyRules:
+    return DutyRules.of(
+        fences=fences,
+        points=mandatory_points(session, city),
+        lines=mandatory_lines(session, city),
+        network=city.travel_times.network,
+        matcher=matcher,
+        tz=city.traffic.tz,
+    )

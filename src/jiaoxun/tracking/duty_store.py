@@ -1,0 +1,341 @@
+"""The live patrol duty of every unit, taken fix by fix and stored with the fixes.
+
+The ingestor hands each batch's accepted fixes to `DutyKeeper.take` inside the batch's
+transaction, so a unit's stored `PatrolState` always matches the track points stored: a process
+killed mid-batch loses both or neither. At start `resume` reads the states of the current shift
+and takes, without announcing anything, the stored fixes that came after them; a unit with
+fixes but no state (the first start of this version), or whose fixes came late (a terminal's
+blind-area upload), is rebuilt from the shift's stored track (`rebuild`). Check-ins and zone
+events found again are stored once (unique indexes), never announced twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from jiaoxun.db import insert_new
+from jiaoxun.incidents.models import DispatchOrder
+from jiaoxun.tracking.duty import DutyRules, ShiftClock, Taken, UnitDuty, flush, take_fix
+from jiaoxun.tracking.geofence import FenceEvent
+from jiaoxun.tracking.models import CheckInRow, FenceEventRow, PatrolState, TrackPoint
+from jiaoxun.tracking.patrol import CheckIn
+
+log = logging.getLogger(__name__)
+
+#: a shift is keyed by its unit and start
+ShiftKey = tuple[int, datetime]
+
+
+@dataclass(frozen=True)
+class UnitFixIn:
+    """An accepted fix of a unit, as the duty takes it."""
+
+    unit_id: int
+    device_id: str
+    at: datetime
+    lon: float
+    lat: float
+    accuracy_m: float | None
+
+
+@dataclass(frozen=True)
+class Found:
+    """Zone events and check-ins of one unit found by a batch."""
+
+    unit_id: int
+    device_id: str
+    taken: Taken
+
+
+class OrderTimes:
+    """When each unit was on a dispatch order: from its issue to its end (done, returned,
+    cancelled), open-ended while it runs."""
+
+    def __init__(self, spans: Mapping[int, Sequence[tuple[datetime, datetime | None]]]) -> None:
+        self.spans = spans
+
+    @classmethod
+    def read(
+        cls, session: Session, unit_ids: Iterable[int], *, since: datetime, until: datetime
+    ) -> OrderTimes:
+        ids = sorted(set(unit_ids))
+        spans: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+        if not ids:
+            return cls(spans)
+        rows = session.execute(
+            select(
+                DispatchOrder.unit_id,
+                DispatchOrder.issued_at,
+                DispatchOrder.done_at,
+                DispatchOrder.returned_at,
+                DispatchOrder.cancelled_at,
+            ).where(DispatchOrder.unit_id.in_(ids), DispatchOrder.issued_at <= until)
+        )
+        for unit_id, issued, *ends in rows:
+            end = min((e for e in ends if e is not None), default=None)
+            if end is None or end > since:
+                spans[unit_id].append((issued, end))
+        return cls(spans)
+
+    def on_order(self, unit_id: int, at: datetime) -> bool:
+        return any(
+            start <= at and (end is None or at < end) for start, end in self.spans.get(unit_id, ())
+        )
+
+
+class DutyKeeper:
+    """Every unit's duty in its current shift (see the module docstring).
+
+    Parameters
+    ----------
+    rules : the duty rules (fences, points, lines, matcher).
+    clock : when shifts start and end.
+    homes : the home zone code of each unit.
+    """
+
+    def __init__(self, rules: DutyRules, *, clock: ShiftClock, homes: Mapping[int, str]) -> None:
+        self.rules, self.clock, self.homes = rules, clock, dict(homes)
+        self.duties: dict[int, UnitDuty] = {}
+        self.row_ids: dict[ShiftKey, int] = {}
+        #: units whose stored fixes came late: rebuilt by `rebuild_late`
+        self.late: set[ShiftKey] = set()
+
+    # -- live ---------------------------------------------------------------------------------
+
+    def take(self, session: Session, fixes: Sequence[UnitFixIn], *, now: datetime) -> list[Found]:
+        """Take a batch's accepted fixes (any order) into the duties, store the duties
+        changed, and return what they found. A fix older than its unit's duty is left to
+        `rebuild_late`."""
+        if not fixes:
+            return []
+        orders = OrderTimes.read(
+            session,
+            (f.unit_id for f in fixes),
+            since=min(f.at for f in fixes),
+            until=max(f.at for f in fixes),
+        )
+        found: list[Found] = []
+        touched: dict[ShiftKey, UnitDuty] = {}
+        # a second device's fix a little older than the last one taken is fusion's to drop
+        fused = timedelta(seconds=self.rules.fuse_s)
+        for fix in sorted(fixes, key=lambda f: f.at):
+            duty = self._duty_at(session, fix.unit_id, fix.at, touched)
+            if duty is None or (duty.last is not None and fix.at < duty.last.at - fused):
+                self.late.add((fix.unit_id, self.clock.shift_at(fix.at)[0]))
+                continue
+            taken = take_fix(
+                duty,
+                self.rules,
+                at=fix.at,
+                lon=fix.lon,
+                lat=fix.lat,
+                device=fix.device_id,
+                accuracy_m=fix.accuracy_m,
+                on_order=orders.on_order(fix.unit_id, fix.at),
+            )
+            touched[(duty.unit_id, duty.shift_start)] = duty
+            if taken.fence_events or taken.check_ins:
+                found.append(Found(fix.unit_id, fix.device_id, taken))
+        for duty in touched.values():
+            self._store(session, duty, now=now)
+        store_found(session, found)
+        return found
+
+    def _duty_at(
+        self,
+        session: Session,
+        unit_id: int,
+        at: datetime,
+        touched: dict[ShiftKey, UnitDuty],
+    ) -> UnitDuty | None:
+        """The unit's duty of the shift of `at`, rolled over into a new shift when `at` is past
+        the current one; None when `at` lies in a shift before it."""
+        start, end = self.clock.shift_at(at)
+        duty = self.duties.get(unit_id)
+        if duty is not None and duty.shift_start == start:
+            return duty
+        if duty is not None and start < duty.shift_start:
+            return None
+        if duty is None:
+            duty = UnitDuty(unit_id, self.homes.get(unit_id, ""), start, end)
+        else:  # the shift is over: what was pending is matched and stored with it
+            flush(duty, self.rules, keep_anchor=True)
+            self._store(session, duty, now=at)
+            touched.pop((unit_id, duty.shift_start), None)
+            duty = duty.next_shift(start, end)
+        self.duties[unit_id] = duty
+        return duty
+
+    def _store(self, session: Session, duty: UnitDuty, *, now: datetime) -> None:
+        key = (duty.unit_id, duty.shift_start)
+        values = {"state": duty.state_json(), "updated_at": now}
+        if duty.portions_dirty or key not in self.row_ids:
+            values["portions"] = duty.portions_json()
+        row_id = self.row_ids.get(key)
+        if row_id is None:
+            row = PatrolState(
+                unit_id=duty.unit_id, shift_start=duty.shift_start, shift_end=duty.shift_end
+            )
+            for name, value in values.items():
+                setattr(row, name, value)
+            session.add(row)
+            session.flush()
+            self.row_ids[key] = row.id
+        else:
+            session.execute(update(PatrolState).where(PatrolState.id == row_id).values(**values))
+        duty.portions_dirty = False
+
+    def flush_all(self, session: Session, *, now: datetime) -> None:
+        """Map-match every unit's pending fixes now and store (before a report, at a stop)."""
+        for duty in self.duties.values():
+            if len(duty.pending) >= 2:
+                flush(duty, self.rules, keep_anchor=True)
+                self._store(session, duty, now=now)
+
+    # -- resuming and rebuilding --------------------------------------------------------------
+
+    def resume(self, session: Session, *, now: datetime) -> int:
+        """Read the duties of the current shift and catch them up with the stored fixes; a
+        unit with fixes in the shift but no duty is rebuilt. Returns the fixes taken."""
+        start, end = self.clock.shift_at(now)
+        before, _ = self.clock.shift_at(start - timedelta(microseconds=1))
+        self.duties.clear()
+        self.row_ids.clear()
+        rows = session.scalars(
+            select(PatrolState)
+            .where(PatrolState.shift_start.in_([before, start]))
+            .order_by(PatrolState.shift_start)
+        )
+        for row in rows:  # the shift before first: where a unit is carries over
+            duty = UnitDuty.from_json(
+                row.unit_id, row.shift_start, row.shift_end, row.state, row.portions
+            )
+            if row.shift_start == start:
+                self.row_ids[(row.unit_id, start)] = row.id
+                self.duties[row.unit_id] = duty
+            else:
+                self.duties[row.unit_id] = duty.next_shift(start, end)
+        with_fixes = session.scalars(
+            select(TrackPoint.unit_id)
+            .where(TrackPoint.at >= start, TrackPoint.at < end, TrackPoint.unit_id.is_not(None))
+            .distinct()
+        ).all()
+        taken = 0
+        for unit_id in sorted(u for u in with_fixes if u is not None):
+            stored = self.duties.get(unit_id)
+            if (unit_id, start) not in self.row_ids or stored is None:
+                taken += self.rebuild(session, unit_id, start, now=now)
+            else:
+                since = stored.last.at if stored.last is not None else None
+                taken += self._catch_up(session, stored, since=since, now=now)
+        return taken
+
+    def rebuild(
+        self, session: Session, unit_id: int, shift_start: datetime, *, now: datetime
+    ) -> int:
+        """The unit's duty of a shift taken again from its stored fixes; returns how many."""
+        start, end = self.clock.shift_at(shift_start)
+        duty = UnitDuty(unit_id, self.homes.get(unit_id, ""), start, end)
+        known = self.duties.get(unit_id)
+        if known is not None and known.shift_start == start:
+            duty.zones = known.zones  # where it was when the shift began is not news
+        taken = self._catch_up(session, duty, since=None, now=now)
+        if unit_id not in self.duties or self.duties[unit_id].shift_start <= start:
+            self.duties[unit_id] = duty
+        return taken
+
+    def rebuild_late(self, session: Session, *, now: datetime) -> int:
+        """Rebuild the duties whose fixes came late (housekeeping)."""
+        late, self.late = self.late, set()
+        return sum(self.rebuild(session, unit, start, now=now) for unit, start in sorted(late))
+
+    def _catch_up(
+        self, session: Session, duty: UnitDuty, *, since: datetime | None, now: datetime
+    ) -> int:
+        """Take the stored fixes of the duty's shift after `since` (all with None), silently."""
+        where = [
+            TrackPoint.unit_id == duty.unit_id,
+            TrackPoint.at >= duty.shift_start,
+            TrackPoint.at < duty.shift_end,
+        ]
+        if since is not None:
+            where.append(TrackPoint.at > since)
+        rows = session.execute(
+            select(
+                TrackPoint.device_id,
+                TrackPoint.at,
+                TrackPoint.lon,
+                TrackPoint.lat,
+                TrackPoint.accuracy_m,
+            )
+            .where(*where)
+            .order_by(TrackPoint.at, TrackPoint.id)
+        ).all()
+        if not rows and since is not None:
+            return 0
+        orders = OrderTimes.read(
+            session, [duty.unit_id], since=duty.shift_start, until=duty.shift_end
+        )
+        found = []
+        for device_id, at, lon, lat, accuracy_m in rows:
+            taken = take_fix(
+                duty,
+                self.rules,
+                at=at,
+                lon=lon,
+                lat=lat,
+                device=device_id,
+                accuracy_m=accuracy_m,
+                on_order=orders.on_order(duty.unit_id, at),
+            )
+            if taken.fence_events or taken.check_ins:
+                found.append(Found(duty.unit_id, device_id, taken))
+        if duty.shift_end <= now:  # a shift over: nothing more will come to match
+            flush(duty, self.rules, keep_anchor=False)
+        store_found(session, found)
+        duty.portions_dirty = True
+        self._store(session, duty, now=now)
+        return len(rows)
+
+
+def store_found(session: Session, found: Sequence[Found]) -> None:
+    """Zone events and check-ins, each stored once however often it is found."""
+    events: list[tuple[Found, FenceEvent]] = [(f, e) for f in found for e in f.taken.fence_events]
+    insert_new(
+        session,
+        FenceEventRow,
+        [
+            {
+                "unit_id": f.unit_id,
+                "device_id": f.device_id,
+                "zone": e.zone,
+                "kind": e.kind,
+                "at": e.at,
+            }
+            for f, e in events
+        ],
+    )
+    check_ins: list[tuple[Found, CheckIn]] = [(f, c) for f in found for c in f.taken.check_ins]
+    insert_new(
+        session,
+        CheckInRow,
+        [
+            {
+                "point_id": c.point_id,
+                "unit_id": f.unit_id,
+                "arrived_at": c.arrived_at,
+                "checked_in_at": c.checked_in_at,
+                "manual": False,
+                "proved": True,
+                "by": f.device_id,
+            }
+            for f, c in check_ins
+        ],
+    )
