@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import numpy as np
 import pytest
+import shapely
 
 from jiaoxun.city.generate import CityLayout, layout_city
 from jiaoxun.data import DEMO_PBF
@@ -13,10 +17,13 @@ from jiaoxun.geo.osm import network_from_pbf
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.snap import Snap
 from jiaoxun.geo.travel import TravelTimes
-from jiaoxun.tracking.patrol import driven_fractions, line_coverage
+from jiaoxun.tracking.duty import SHIFT, DutyRules, UnitDuty, flush, take_fix
+from jiaoxun.tracking.geofence import ZoneFences
+from jiaoxun.tracking.patrol import MandatoryLine, driven_fractions, line_coverage
 
 SPEED_MPS = 10.0
 NOISE_M = 10.0
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -169,11 +176,41 @@ def test_lines_driven_fully_are_covered(demo, demo_matcher, layout, interval_s, 
     assert line_shares(demo, demo_matcher, layout, interval_s).mean() >= floor
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13's bar is not met yet: about 0.90 at 30 s and 0.82 at 60 s, lost on"
-    " parallel carriageways, side roads, tunnels and elevated roads a few metres apart",
-)
+def reported_shares(
+    tt: TravelTimes, matcher: Matcher, layout: CityLayout, interval_s: float
+) -> Floats:
+    """The share of each line the patrol report gives when a car drives it fully: its fixes
+    taken one by one into a unit's duty (matched a minute at a time), roads alongside a line
+    counting for it, as the live server does."""
+    rng = np.random.default_rng(13)
+    lines = [MandatoryLine(i, line.edges, "Z") for i, line in enumerate(layout.patrol_lines)]
+    everywhere = shapely.box(*tt.network.bounds()).buffer(0.01)
+    rules = DutyRules.of(
+        fences=ZoneFences.from_polygons(["Z"], [everywhere], xy=tt.snapper.to_xy),
+        points=[],
+        lines=lines,
+        network=tt.network,
+        matcher=matcher,
+        tz=ZoneInfo("UTC"),
+    )
+    shares = []
+    for line in lines:
+        duty = UnitDuty(1, "Z", T0, T0 + timedelta(days=1))
+        fixes = drive(tt, line_drive(tt, line.edges, rng), interval_s, rng)
+        for s, lon, lat in zip(*fixes, strict=True):
+            at = T0 + timedelta(seconds=float(s))
+            take_fix(
+                duty, rules, at=at, lon=lon, lat=lat, device="T", accuracy_m=10.0, on_order=False
+            )
+        flush(duty, rules, keep_anchor=False)
+        driven = driven_fractions(duty.portions.get(SHIFT, {}))
+        shares.append(line_coverage(tt.network, line.edges, driven, beside=rules.beside))
+    return np.array(shares)
+
+
 @pytest.mark.parametrize(("interval_s", "bar"), [(30.0, 0.95), (60.0, 0.9)])
 def test_lines_driven_fully_meet_the_bar_of_issue_13(demo, demo_matcher, layout, interval_s, bar):
-    assert line_shares(demo, demo_matcher, layout, interval_s).mean() >= bar
+    """Issue 13's bar, on the share the report gives: the matcher alone reads about 0.90 at
+    30 s and 0.82 at 60 s, losing lines to the other carriageway, a side road, a tunnel or an
+    elevated road a few metres away, which the report counts for the line."""
+    assert reported_shares(demo, demo_matcher, layout, interval_s).mean() >= bar

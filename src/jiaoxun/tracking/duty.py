@@ -2,7 +2,7 @@
 
 Like a tachograph that writes as the lorry drives rather than being read at the end, a unit's
 `UnitDuty` takes each accepted fix once: the zone fences it is in, its visits to mandatory points,
-its time on patrol, on orders and out of its zone without one, and, map-matched a minute or so
+its time on patrol, on orders and out of its zone without one, and, map-matched a few minutes
 at a time, the roads it drove. The state is plain data that round-trips through JSON, so that it
 is stored with the fixes that made it, and a restart resumes where it was (`tracking.duty_store`).
 
@@ -19,11 +19,13 @@ Rules, all of them in `DutyRules`:
 - **Visits.** Mandatory points' circles with hysteresis (`tracking.patrol.PointVisits`): a car
   parked at the edge of a circle is one visit, whatever its GPS noise; a gap longer than
   `max_gap_s` ends every visit.
-- **Roads.** The fixes not yet matched wait in `pending`; once they span `match_every_s`, or
-  the unit's order state changes (so that a matched stretch is all patrol or all order), or a gap
-  breaks the track, they are map-matched (`geo.matching`) and the pieces driven join the shift's
-  portions, and those of each line duty window they fall in. The last matched fix starts the
-  next stretch, so no metre is counted twice.
+- **Roads.** The fixes not yet matched wait in `pending`; they are map-matched
+  (`geo.matching`) once they span `match_every_s` and number `match_min_fixes` (the matcher
+  needs a few fixes to tell a road from the one beside it), or span `match_max_s` whatever their
+  number, or the unit's order state changes (so that a matched stretch is all patrol or all
+  order), or a gap breaks the track. The pieces driven join the shift's portions, and those of
+  each line duty window they fall in. The last matched fix starts the next stretch, so no metre
+  is counted twice.
 - **Passes.** A line is driven once each time what was driven of it since its last pass reaches
   `pass_share` of its length.
 """
@@ -123,6 +125,8 @@ class DutyRules:
     max_gap_s: float = 300.0
     fuse_s: float = 15.0
     match_every_s: float = 60.0
+    match_min_fixes: int = 10
+    match_max_s: float = 600.0
     pass_share: float = 0.9
     #: the line duty windows: key -> window
     line_windows: Mapping[str, tuple[str, str]] = field(default_factory=dict)
@@ -348,7 +352,8 @@ def take_fix(
         duty.pending_on_order = on_order
     duty.pending.append((at.timestamp(), lon, lat))
     span_s = duty.pending[-1][0] - duty.pending[0][0]
-    if on_order != duty.pending_on_order or span_s >= rules.match_every_s:
+    enough = span_s >= rules.match_every_s and len(duty.pending) >= rules.match_min_fixes
+    if on_order != duty.pending_on_order or enough or span_s >= rules.match_max_s:
         flush(duty, rules, keep_anchor=True)  # the step to this fix goes with the one before
     duty.pending_on_order = on_order
     x, y = rules.fences.xy.transform(lon, lat)
