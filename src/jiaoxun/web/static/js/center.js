@@ -80,7 +80,7 @@ function showTab(name) {
   for (const b of $$(".tabs button")) b.classList.toggle("active", b.dataset.tab === name);
   for (const s of $$(".tab")) s.classList.toggle("active", s.id === `tab-${name}`);
   if (name === "units") renderUnits();
-  if (name === "patrol") renderPatrol();
+  if (name === "patrol") loadPatrol();
 }
 
 // -- the event stream ---------------------------------------------------------------------------
@@ -106,7 +106,7 @@ function onEvent(event) {
   }
   else if (kind === "incident") refreshIncident(data.id);
   else if (kind === "order") refreshIncident(data.incident_id);
-  else if (kind === "check_in" && $("#tab-patrol").classList.contains("active")) renderPatrol();
+  else if (kind === "check_in" && patrolOpen()) reloadPatrol();
   if (!(kind === "unit" && action === "moved")) addLog(event);
 }
 
@@ -327,44 +327,185 @@ function renderUnits() {
 
 // -- patrol ------------------------------------------------------------------------------------------
 
+const PATROL_EVERY_MS = 60_000;
+// a point's status on the map: done green, pending white, overdue orange, late amber, missed red
+const POINT_FILL = { done: "#2e7d32", pending: "#ffffff", overdue: "#ef6c00", late: "#ffb300", missed: "#c62828" };
+const DRIVEN_COLOURS = ["#1565c0", "#00838f", "#6a1b9a", "#ad1457", "#4e342e", "#283593", "#00695c", "#5d4037"];
+
 function setUpPatrol() {
   const select = $("#patrol-zone");
   const zones = desk.city.features.filter((f) => f.properties.layer === "zone").map((f) => f.properties);
   select.replaceChildren(...zones.map((z) => el("option", { value: z.code }, `${z.code} ${z.name ?? ""}`)));
-  select.addEventListener("change", renderPatrol);
+  select.addEventListener("change", () => {
+    $("#patrol-unit").value = "";
+    drawPatrol();
+  });
+  $("#patrol-unit").addEventListener("change", drawPatrol);
+  $("#patrol-csv").addEventListener("click", downloadCsv);
+  desk.driven = L.featureGroup().addTo(desk.city.map);
+  // the report is read when the tab opens, at check-ins, and once a minute while it is open
+  setInterval(() => patrolOpen() && loadPatrol(), PATROL_EVERY_MS);
+  window.addEventListener("jx:language", () => patrolOpen() && drawPatrol());
 }
 
-async function renderPatrol() {
+function patrolOpen() {
+  return $("#tab-patrol").classList.contains("active");
+}
+
+const reloadPatrol = debounce(() => loadPatrol(), 300); // a burst of check-ins is one load
+
+/** Read the shift's report and its map (the latest call wins), then draw them. */
+async function loadPatrol() {
+  const call = (desk.patrolCall = (desk.patrolCall ?? 0) + 1);
+  const [report, map] = await Promise.all([api("GET", "/api/patrol/report"), api("GET", "/api/patrol/report/map")]);
+  if (call !== desk.patrolCall) return;
+  desk.patrol = { report, driven: map.features.filter((f) => f.properties.layer === "driven") };
+  drawPatrol();
+  $("#patrol").dataset.loaded = String(call);
+}
+
+/** The report of the chosen zone, or of one unit of it: map colours, figures, points, lines. */
+function drawPatrol() {
+  if (!desk.patrol) return;
+  const { report } = desk.patrol;
   const code = $("#patrol-zone").value;
-  const report = await api("GET", "/api/patrol/report");
   const zone = report.zones.find((z) => z.zone === code);
-  const names = new Map(desk.city.features.filter((f) => f.properties.id != null).map((f) => [`${f.properties.layer}:${f.properties.id}`, f.properties.name]));
+  const units = report.units.filter((u) => u.zone === code).sort((a, b) => a.unit.localeCompare(b.unit));
+  const chosen = fillUnitChoice(units);
+  $("#patrol-shift").textContent = `${t("patrol.shift")} ${shiftTime(report.start)} – ${shiftTime(report.end)}`;
+  styleDuty(report, chosen);
+  drawDriven(chosen ? [chosen] : units);
   if (!zone) return $("#patrol").replaceChildren();
-  // on the map: visited points green, missed red; lines from red (not driven) to green
-  for (const p of zone.duty.points) {
-    const done = p.visits >= p.required;
-    desk.city.pointLayers.get(p.point_id)?.setStyle({ fillColor: done ? "#2e7d32" : p.missed ? "#c62828" : "#ffffff" });
-  }
-  for (const l of zone.duty.lines) {
-    desk.city.lineLayers.get(l.line_id)?.setStyle({ color: `hsl(${Math.round(120 * l.covered)}, 70%, 38%)`, dashArray: l.covered > 0 ? null : "6 4", weight: 4 });
-  }
+  const duty = chosen ? chosen.duty : zone.duty;
   $("#patrol").replaceChildren(
-    el("h3", {}, `${t("patrol.points")} ${zone.duty.visits_done}/${zone.duty.visits_required}`),
+    unitFigures(chosen ? [chosen] : units),
+    el("h3", {}, `${t("patrol.points")} ${duty.visits_done}/${duty.visits_required}`),
+    el("table", { class: "grid" }, el("tbody", {}, ...duty.points.map(pointRow))),
+    el("h3", {}, `${t("patrol.lines")} ${Math.round(duty.line_coverage * 100)}%`),
+    el("table", { class: "grid" }, el("tbody", {}, ...duty.lines.map(lineRow))),
+  );
+}
+
+/** The unit choice of the zone ("all units of the zone" first); returns the unit chosen. */
+function fillUnitChoice(units) {
+  const select = $("#patrol-unit");
+  const value = select.value;
+  select.replaceChildren(el("option", { value: "" }, t("patrol.allunits")), ...units.map((u) => el("option", { value: u.unit_id }, u.unit)));
+  const chosen = units.find((u) => String(u.unit_id) === value) ?? null;
+  select.value = chosen ? value : "";
+  return chosen;
+}
+
+function shiftTime(iso) {
+  return new Date(iso).toLocaleString([], { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+}
+
+/** Lines from red (not driven) to green by the share driven, points by status; the chosen
+ * unit's own duty in its zone, every other zone's as the zone did it. */
+function styleDuty(report, chosen) {
+  for (const zone of report.zones) {
+    const duty = chosen && chosen.zone === zone.zone ? chosen.duty : zone.duty;
+    for (const p of duty.points) {
+      desk.city.pointLayers.get(p.point_id)?.setStyle({ fillColor: POINT_FILL[p.status] ?? "#ffffff", color: p.status === "pending" ? "#78909c" : "#37474f" });
+    }
+    for (const l of duty.lines) {
+      desk.city.lineLayers.get(l.line_id)?.setStyle({ color: `hsl(${Math.round(120 * l.covered)}, 70%, 38%)`, dashArray: l.covered > 0 ? null : "6 4", weight: l.status === "done" ? 5 : 4 });
+    }
+  }
+}
+
+/** Each unit's map-matched roads of the shift, in a colour of its own. */
+function drawDriven(units) {
+  desk.driven.clearLayers();
+  const shown = new Set(units.map((u) => u.unit_id));
+  const all = desk.patrol.driven;
+  all.forEach((f, i) => {
+    const p = f.properties;
+    const paths = f.geometry.coordinates.filter((path) => path.length >= 2);
+    if (!shown.has(p.unit_id) || !paths.length) return;
+    const line = L.polyline(
+      paths.map((path) => path.map(([lon, lat]) => [lat, lon])),
+      { renderer: desk.city.svg, color: DRIVEN_COLOURS[i % DRIVEN_COLOURS.length], weight: 4, opacity: 0.8, className: `jx-driven unit-${p.unit_id}`, interactive: true },
+    );
+    line.bindTooltip(`${p.unit} ${p.patrol_km.toFixed(1)} km`, { sticky: true });
+    desk.driven.addLayer(line);
+  });
+}
+
+function unitFigures(units) {
+  const minutes = (m) => Math.round(m);
+  return el(
+    "table",
+    { class: "grid figures" },
     el(
-      "table",
-      { class: "grid" },
-      el("tbody", {}, ...zone.duty.points.map((p) => {
-        const state = p.visits >= p.required ? "done" : p.missed ? "missed" : p.late ? "late" : "";
-        return el("tr", { class: state, dataset: { point: p.point_id } }, el("td", {}, names.get(`patrol_point:${p.point_id}`) ?? p.point_id), el("td", {}, `${p.visits}/${p.required}`), el("td", {}, state ? t(`patrol.${state}`) : ""));
-      })),
+      "thead",
+      {},
+      el("tr", {}, ...["patrol.unit", "patrol.km", "patrol.min", "patrol.ordermin", "patrol.outsidemin", "patrol.checkins"].map((k) => el("th", { dataset: { i18n: k } }, t(k)))),
     ),
-    el("h3", {}, `${t("patrol.lines")} ${Math.round(zone.duty.line_coverage * 100)}%`),
     el(
-      "table",
-      { class: "grid" },
-      el("tbody", {}, ...zone.duty.lines.map((l) => el("tr", { dataset: { line: l.line_id } }, el("td", {}, names.get(`patrol_line:${l.line_id}`) ?? l.line_id), el("td", {}, `${Math.round(l.length_m)} m`), el("td", {}, `${Math.round(l.covered * 100)}%`)))),
+      "tbody",
+      {},
+      ...units.map((u) =>
+        el(
+          "tr",
+          { dataset: { unit: u.unit_id } },
+          el("td", {}, u.unit, el("br"), el("small", { class: "hint roads" }, u.roads_as_of ? `${t("patrol.roads")} ${new Date(u.roads_as_of).toLocaleTimeString([], { hour12: false })}` : t("patrol.noroads"))),
+          el("td", { class: "km" }, u.times.patrol_km.toFixed(1)),
+          el("td", {}, minutes(u.times.patrol_min)),
+          el("td", {}, minutes(u.times.order_min)),
+          el("td", {}, minutes(u.times.outside_zone_min)),
+          el("td", { class: "check-ins" }, u.check_ins, u.unproved_check_ins ? el("small", { class: "unproved" }, ` (+${u.unproved_check_ins} ${t("patrol.unproved")})`) : null),
+        ),
+      ),
     ),
   );
+}
+
+function pointRow(p) {
+  const name = desk.city.features.find((f) => f.properties.layer === "patrol_point" && f.properties.id === p.point_id)?.properties.name ?? p.point_id;
+  const windows = p.windows.map((w) =>
+    el("li", { class: w.status }, `${hhmm(w.start)}–${hhmm(w.end)} ${t(`patrol.${w.status}`)}${w.visited_at ? ` ${hhmm(w.visited_at)}` : ""}`),
+  );
+  return el(
+    "tr",
+    { class: p.status, dataset: { point: p.point_id, status: p.status } },
+    el("td", {}, name, windows.length ? el("ul", { class: "windows" }, ...windows) : null),
+    el("td", {}, `${p.visits}/${p.required}`, p.unproved ? el("small", { class: "unproved" }, ` (+${p.unproved} ${t("patrol.unproved")})`) : null),
+    el("td", {}, t(`patrol.${p.status}`)),
+  );
+}
+
+function lineRow(l) {
+  const name = desk.city.features.find((f) => f.properties.layer === "patrol_line" && f.properties.id === l.line_id)?.properties.name ?? l.line_id;
+  return el(
+    "tr",
+    { class: l.status, dataset: { line: l.line_id, status: l.status } },
+    el("td", {}, name),
+    el("td", {}, `${Math.round(l.length_m)} m`),
+    el("td", {}, `${Math.round(l.covered * 100)}%`),
+    el("td", {}, `${l.passes}/${l.required_passes}`),
+    el("td", {}, t(`patrol.line.${l.status}`)),
+  );
+}
+
+function hhmm(iso) {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
+/** The report as a CSV file: fetched with the token (never put in a URL), saved from a Blob. */
+async function downloadCsv(event) {
+  event.preventDefault();
+  const rows = $("#patrol-csv-rows").value;
+  const reply = await fetch(`/api/patrol/report.csv?rows=${rows}`, { headers: { Authorization: `Bearer ${session.token}` } });
+  if (!reply.ok) return alertIn($("#tab-patrol"), `${reply.status}: ${(await reply.text()).slice(0, 200)}`);
+  alertIn($("#tab-patrol"), "");
+  const name = /filename="([^"]+)"/.exec(reply.headers.get("Content-Disposition") ?? "")?.[1] ?? `patrol-${rows}.csv`;
+  const url = URL.createObjectURL(await reply.blob());
+  const save = el("a", { href: url, download: name, hidden: true });
+  document.body.append(save);
+  save.click();
+  save.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 // -- clocks --------------------------------------------------------------------------------------------

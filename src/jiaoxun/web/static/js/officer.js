@@ -14,6 +14,7 @@ window.jx = duty;
 
 window.addEventListener("jx:language", () => {
   fillSelects();
+  showProof();
   render();
 });
 
@@ -123,33 +124,56 @@ async function renderPoints() {
   if (!unit) return;
   const points = duty.city.features.filter((f) => f.properties.layer === "patrol_point" && f.properties.zone === unit.zone);
   const report = await api("GET", "/api/patrol/report");
-  const mine = report.units.find((u) => u.unit === unit.call_sign);
+  const mine = report.units.find((u) => u.unit_id === unit.id);
   const visits = new Map((mine?.duty.points ?? []).map((p) => [p.point_id, p]));
   $("#points").replaceChildren(
     ...points.map((f) => {
       const p = f.properties;
       const v = visits.get(p.id);
-      const done = v ? v.visits >= v.required : false;
+      const status = v?.status ?? "pending";
+      const unproved = v?.unproved ? ` · ${v.unproved} ${t("patrol.unproved")}` : "";
       return el(
         "li",
-        { class: done ? "visited" : "", dataset: { point: p.id } },
-        el("span", {}, p.name, el("br"), el("small", { class: "hint" }, `${v?.visits ?? 0}/${p.visits_per_shift} · ${p.radius_m} m`)),
+        { class: status, dataset: { point: p.id, status } },
+        el(
+          "span",
+          {},
+          p.name,
+          el("br"),
+          el("small", { class: "hint" }, el("span", { class: "status" }, t(`patrol.${status}`)), ` ${v?.visits ?? 0}/${v?.required ?? p.visits_per_shift} · ${p.radius_m} m${unproved}`),
+        ),
         el("button", { type: "button", onclick: () => checkIn(p.id) }, t("patrol.checkin")),
       );
     }),
   );
 }
 
+/** A manual check-in; whether the unit's own track proves it is said at once. */
 async function checkIn(pointId) {
   const where = here();
   const card = $("#points").closest(".card");
+  const proof = $("#check-in-proof");
   try {
-    await api("POST", `/api/patrol/points/${pointId}/check-in`, { unit_id: duty.me.unit.id, ...where });
+    const done = await api("POST", `/api/patrol/points/${pointId}/check-in`, { unit_id: duty.me.unit.id, ...where });
     alertIn(card, "");
+    duty.proof = { pointId, proved: done.proved };
+    showProof();
     await renderPoints();
   } catch (error) {
+    duty.proof = null;
+    proof.replaceChildren();
     alertIn(card, describe(error));
   }
+}
+
+function showProof() {
+  const proof = $("#check-in-proof");
+  if (!duty.proof) return proof.replaceChildren();
+  const { pointId, proved } = duty.proof;
+  const name = duty.city.features.find((f) => f.properties.layer === "patrol_point" && f.properties.id === pointId)?.properties.name ?? pointId;
+  proof.className = `proof ${proved ? "proved" : "unproved"}`;
+  proof.dataset.proved = String(proved);
+  proof.textContent = `${name}: ${t(proved ? "patrol.proved" : "patrol.notproved")}`;
 }
 
 /** Where I am: the phone's own fix when shared, else my unit's last position. */
