@@ -37,11 +37,8 @@ from jiaoxun.geo.network import Floats, Ints, RoadNetwork
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.tracking.geofence import ZoneFences, local_xy
-from jiaoxun.tracking.patrol import (
+from jiaoxun.tracking.lines import (
     MandatoryLine,
-    MandatoryPoint,
-    PointFence,
-    PointVisits,
     Portions,
     _between,
     driven_fractions,
@@ -50,6 +47,7 @@ from jiaoxun.tracking.patrol import (
     merge_portions,
     stretch,
 )
+from jiaoxun.tracking.patrol import MandatoryPoint, PointFence, PointVisits
 
 console = Console(width=max(Console().width, 130))
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)

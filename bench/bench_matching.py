@@ -4,7 +4,7 @@ Every mandatory line of the demo city (`layout_city`) is driven fully at 36 km/h
 and a lead-out of about a kilometre each (the shortest road from a node 700-1,200 m away and on
 to another), and sampled every 1, 5, 15, 30 and 60 s from a random start with 10 m of Gaussian
 GPS noise on each axis. The share of each line driven is computed twice in the same run: by
-today's `tracking.patrol.driven_portions` on the raw road-snapped fixes (the baseline) and by
+today's `tracking.lines.driven_portions` on the raw road-snapped fixes (the baseline) and by
 the path of `geo.matching.Matcher`. The targets are those of issue 13: at least 0.95 at 30 s
 fixes and 0.9 at 60 s (mean over lines), and at least 5,000 fixes/s matched on one core.
 
@@ -34,7 +34,7 @@ from jiaoxun.geo.network import Floats, RoadNetwork
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.snap import Snap
 from jiaoxun.geo.travel import TravelTimes
-from jiaoxun.tracking.patrol import driven_fractions, driven_portions, line_coverage
+from jiaoxun.tracking.lines import driven_fractions, driven_portions, line_coverage
 
 INTERVALS_S = (1, 5, 15, 30, 60)
 SPEED_MPS = 10.0

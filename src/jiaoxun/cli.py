@@ -291,7 +291,7 @@ def patrol_report(
 ) -> None:
     """Patrol compliance of a shift (the current one by default), per zone and per unit."""
     from jiaoxun.city.context import load_city_context
-    from jiaoxun.tracking.duty import ShiftClock
+    from jiaoxun.tracking.clock import ShiftClock
     from jiaoxun.tracking.schemas import ShiftReportOut
     from jiaoxun.tracking.shifts import shift_report
 

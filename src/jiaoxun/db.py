@@ -135,8 +135,9 @@ def insert_new(session: Session, model: type[Base], rows: list[dict[str, Any]]) 
     found again from the stored tracks): ``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL."""
     if not rows:
         return
+    table: Any = model.__table__
     if session.get_bind().dialect.name == "postgresql":
-        statement: Any = postgresql.insert(model).on_conflict_do_nothing()
+        statement: Any = postgresql.insert(table).on_conflict_do_nothing()
     else:
-        statement = sqlite.insert(model).on_conflict_do_nothing()
-    session.execute(statement, rows)
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    session.connection().execute(statement, rows)  # Core: a batch, no ORM bookkeeping

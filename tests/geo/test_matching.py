@@ -19,7 +19,7 @@ from jiaoxun.geo.snap import Snap
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.tracking.duty import SHIFT, DutyRules, UnitDuty, flush, take_fix
 from jiaoxun.tracking.geofence import ZoneFences
-from jiaoxun.tracking.patrol import MandatoryLine, driven_fractions, line_coverage
+from jiaoxun.tracking.lines import MandatoryLine, driven_fractions, line_coverage
 
 SPEED_MPS = 10.0
 NOISE_M = 10.0

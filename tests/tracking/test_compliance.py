@@ -17,7 +17,8 @@ from jiaoxun.geo.matching import Matcher
 from jiaoxun.geo.travel import TravelTimes
 from jiaoxun.tracking.compliance import CheckInRecord, ReportRules, ShiftReport, compliance
 from jiaoxun.tracking.duty import DutyRules, UnitDuty, flush, take_fix
-from jiaoxun.tracking.patrol import MandatoryLine, MandatoryPoint
+from jiaoxun.tracking.lines import MandatoryLine
+from jiaoxun.tracking.patrol import MandatoryPoint
 
 UTC_ZONE = ZoneInfo("UTC")
 

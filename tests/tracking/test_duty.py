@@ -11,8 +11,10 @@ import pytest
 
 from jiaoxun.geo.matching import Matcher
 from jiaoxun.geo.travel import TravelTimes
-from jiaoxun.tracking.duty import SHIFT, DutyRules, ShiftClock, UnitDuty, flush, take_fix
-from jiaoxun.tracking.patrol import MandatoryLine, MandatoryPoint, proved_stay
+from jiaoxun.tracking.clock import ShiftClock
+from jiaoxun.tracking.duty import SHIFT, DutyRules, UnitDuty, flush, take_fix
+from jiaoxun.tracking.lines import MandatoryLine
+from jiaoxun.tracking.patrol import MandatoryPoint, proved_stay
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -98,7 +100,7 @@ def test_a_duty_survives_json_and_resumes_a_visit_in_progress(rules, place, cloc
     minutes, and crossing into zone B is the only zone event (no spurious entry into A)."""
     duty = fresh(clock)
     feed(duty, rules, place, clock, [(10 * i, 200, 0) for i in range(19)])
-    stored = json.loads(json.dumps([duty.state_json(), duty.portions_json()]))
+    stored = json.loads(json.dumps([duty.state_json(), duty.portions_json(), duty.roads_json()]))
     again = UnitDuty.from_json(1, clock(0), clock(3600), *stored)
     assert again.state_json() == duty.state_json()
     found = feed(again, rules, place, clock, [(10 * i, 200, 0) for i in range(19, 31)])

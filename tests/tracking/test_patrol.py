@@ -6,16 +6,13 @@ import numpy as np
 import pytest
 
 from jiaoxun.errors import InvalidInput
+from jiaoxun.tracking.lines import driven_fractions, driven_portions, line_coverage, merge_portions
 from jiaoxun.tracking.patrol import (
     CheckIn,
     MandatoryPoint,
     PointFence,
     PointVisits,
-    driven_fractions,
-    driven_portions,
-    line_coverage,
     manual_check_in,
-    merge_portions,
 )
 
 

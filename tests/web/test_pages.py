@@ -450,12 +450,15 @@ def test_officer_checks_in_and_records_matters(browser: Browser, site: Site) -> 
     expect(mobile.locator("#unit")).to_have_text(me["unit"]["call_sign"])
     expect(mobile.locator("#order")).to_have_text("当前没有警令")
 
-    # standing at the point, with the phone's position shared, a check-in counts
+    # standing at the point, with the phone's position shared for a moment: a check-in by hand
+    # is stored but, with no dwell in the track, not proved and not counted
     mobile.check("#share")
     _wait(mobile, "Number(document.querySelector('#share-state').dataset.sent) >= 1")
     row = mobile.locator(f"#points li[data-point='{point['properties']['id']}']")
     row.locator("button").click()
-    expect(row.locator("small")).to_contain_text("1/")
+    expect(mobile.locator("#check-in-proof")).to_have_attribute("data-proved", "false")
+    expect(row.locator("small")).to_contain_text("0/")
+    expect(row.locator("small")).to_contain_text("1 未证实")
 
     # a violation with a bad plate is refused by name, then recorded
     form = mobile.locator("form[data-kind=violation]")

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from center import Center
 from sqlalchemy import func, select, text
+from test_tracking_api import _point_and_elsewhere
 
 from conftest import running_center
 from jiaoxun.city.models import PatrolPoint
@@ -245,3 +246,34 @@ def test_the_report_is_a_csv_and_a_map(patrol: Center) -> None:
         for piece in feature["geometry"]["coordinates"]:
             lon, lat = np.array(piece).T
             assert haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:]).sum() < 50_000
+
+
+def test_live_fixes_check_in_and_cross_zones(patrol: Center) -> None:
+    """A car's fixes as they come: a check-in at a point, then out of its zone into another,
+    announced on the event stream, and in the report."""
+    phone = device(patrol, f"car5-{patrol.kind}", "JX05-3")
+    point, (far_lon, far_lat), home, other = _point_and_elsewhere(patrol)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40)
+    fixes = [
+        (point.lon, point.lat, start + timedelta(seconds=30 * i))
+        for i in range(int(point.dwell_min * 2) + 3)
+    ]
+    t0 = fixes[-1][2]
+    steps = 60  # drive to the other zone at a walking pace of the map: 20 s a step
+    for i in range(1, steps + 1):
+        share = i / steps
+        lon = point.lon + share * (far_lon - point.lon)
+        lat = point.lat + share * (far_lat - point.lat)
+        fixes.append((lon, lat, t0 + timedelta(seconds=20 * i)))
+    with patrol.client.websocket_connect(patrol.events_path("dispatcher")) as ws:
+        for lon, lat, at in fixes:
+            send(patrol, phone, lon, lat, at)
+        seen: set[tuple[str, str]] = set()
+        while not {("check_in", "created"), ("zone", "exit"), ("zone", "enter")} <= seen:
+            event = ws.receive_json()
+            seen.add((event["kind"], event["action"]))
+    shift = report(patrol)
+    mine = next(u for u in shift["units"] if u["unit"] == "JX05-3")
+    assert mine["times"]["patrol_km"] > 1
+    assert mine["check_ins"] >= 1
+    assert {z["zone"] for z in shift["zones"]} >= {home, other}

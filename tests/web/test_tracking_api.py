@@ -333,42 +333,6 @@ def _point_and_elsewhere(center: Center) -> tuple[Any, tuple[float, float], str,
     return point, (inner.x, inner.y), home.code, other.code
 
 
-def test_live_fixes_check_in_and_cross_zones(center: Center) -> None:
-    device = f"car5-{center.kind}"
-    secret = _register(center, device, "JX05-3")
-    point, (far_lon, far_lat), home, other = _point_and_elsewhere(center)
-    start = datetime.now(UTC) - timedelta(minutes=40)
-    fixes = [
-        (point.lon, point.lat, start + timedelta(seconds=30 * i))
-        for i in range(int(point.dwell_min * 2) + 3)
-    ]
-    t0 = fixes[-1][2]
-    steps = 60  # drive to the other zone at a walking pace of the map: 20 s a step
-    for i in range(1, steps + 1):
-        share = i / steps
-        fixes.append(
-            (
-                point.lon + share * (far_lon - point.lon),
-                point.lat + share * (far_lat - point.lat),
-                t0 + timedelta(seconds=20 * i),
-            )
-        )
-    with center.client.websocket_connect(center.events_path("dispatcher")) as ws:
-        for lon, lat, at in fixes:
-            reply = _send(center, device, secret, lat=lat, lon=lon, timestamp=at.isoformat())
-            assert reply.status_code == 200, reply.text
-        seen: set[tuple[str, str]] = set()
-        while not {("check_in", "created"), ("zone", "exit"), ("zone", "enter")} <= seen:
-            event = ws.receive_json()
-            seen.add((event["kind"], event["action"]))
-    center.ingestor.flush_duty(now=datetime.now(UTC))
-    report = center.call("GET", "/api/patrol/report", params={"at": start.isoformat()}).json()
-    mine = next(u for u in report["units"] if u["unit"] == "JX05-3")
-    assert mine["times"]["patrol_km"] > 1
-    assert mine["check_ins"] >= 1
-    assert {z["zone"] for z in report["zones"]} >= {home, other}
-
-
 def test_a_manual_check_in_must_be_at_the_point(center: Center) -> None:
     point, (far_lon, far_lat), _, _ = _point_and_elsewhere(center)
     me = center.client.post(

@@ -37,6 +37,10 @@ POINT_RULES: dict[str, tuple[float, float, int]] = {
     "market": (80.0, 5.0, 1),
     "key_site": (80.0, 5.0, 1),
 }
+#: daily windows that each need a visit, by kind of place: a school's gates open and close
+POINT_WINDOWS: dict[str, tuple[tuple[str, str], ...]] = {
+    "school": (("07:00", "08:00"), ("16:30", "17:30")),
+}
 #: patrol points of these kinds make their surroundings a key site (重点部位), within this radius:
 #: the 1-minute response tier applies there
 KEY_SITE_KINDS = frozenset({"key_site", "station", "hospital", "school", "bank"})
@@ -65,6 +69,7 @@ class PatrolPointPlan:
     dwell_min: float
     visits_per_shift: int
     osm_ref: str
+    windows: tuple[tuple[str, str], ...] = ()
 
 
 def share_out(
@@ -228,6 +233,7 @@ def choose_points(
                     dwell_min=dwell,
                     visits_per_shift=visits,
                     osm_ref=place.osm_ref,
+                    windows=POINT_WINDOWS.get(place.kind, ()),
                 )
             )
     return points

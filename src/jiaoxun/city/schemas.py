@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from jiaoxun.city.generate import KioskSite
 from jiaoxun.city.models import PlaceKind
@@ -117,12 +117,19 @@ class ZoneProps(BaseModel):
     units: list[str] = []
 
 
+#: a daily duty window of local times of day, ["07:00", "08:00"]
+Clock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Window = tuple[Clock, Clock]
+
+
 class PatrolLineProps(BaseModel):
     layer: Literal["patrol_line"]
     name: str
     zone: str
     length_m: Annotated[float, Field(gt=0)]
     edges: list[int]
+    passes_per_shift: Annotated[int, Field(ge=1, le=100)] = 1
+    windows: Annotated[list[Window], Field(max_length=24)] = []
 
 
 class PatrolPointProps(BaseModel):
@@ -133,6 +140,7 @@ class PatrolPointProps(BaseModel):
     radius_m: Annotated[float, Field(gt=0)]
     dwell_min: Annotated[float, Field(ge=0)]
     visits_per_shift: Annotated[int, Field(ge=1)]
+    windows: Annotated[list[Window], Field(max_length=24)] = []
 
 
 Props = Annotated[

@@ -150,6 +150,7 @@ def save_layout(session: Session, *, name: str, source: str, layout: CityLayout)
             radius_m=p.radius_m,
             dwell_min=p.dwell_min,
             visits_per_shift=p.visits_per_shift,
+            windows=[list(w) for w in p.windows],
         )
         for p in layout.patrol_points
     )
@@ -258,6 +259,8 @@ def export_layout(session: Session, *, for_map: bool = False) -> dict[str, Any]:
             zone=code[line.zone_id],
             length_m=line.length_m,
             edges=line.edges,
+            passes_per_shift=line.passes_per_shift,
+            windows=line.windows,
         )
         for line in session.scalars(select(PatrolLine).order_by(PatrolLine.id))
     ]
@@ -272,6 +275,7 @@ def export_layout(session: Session, *, for_map: bool = False) -> dict[str, Any]:
             radius_m=p.radius_m,
             dwell_min=p.dwell_min,
             visits_per_shift=p.visits_per_shift,
+            windows=p.windows,
         )
         for p in session.scalars(select(PatrolPoint).order_by(PatrolPoint.id))
     ]
@@ -330,6 +334,8 @@ def import_layout(session: Session, data: Any, *, name: str, source: str) -> Cit
                     geometry=f.geometry.model_dump(),
                     edges=p.edges,
                     length_m=p.length_m,
+                    passes_per_shift=p.passes_per_shift,
+                    windows=[list(w) for w in p.windows],
                 )
             )
         else:
@@ -344,6 +350,7 @@ def import_layout(session: Session, data: Any, *, name: str, source: str) -> Cit
                     zone_id=zones[p.zone].id,
                     dwell_min=p.dwell_min,
                     visits_per_shift=p.visits_per_shift,
+                    windows=[list(w) for w in p.windows],
                 )
             )
     session.flush()

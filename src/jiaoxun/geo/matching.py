@@ -42,7 +42,7 @@ from jiaoxun.geo.network import Floats, Ints, RoadNetwork
 from jiaoxun.geo.travel import TravelTimes
 
 #: Driven portions: stretch (lower edge id of a two-way road) -> sorted disjoint fraction
-#: intervals, as `jiaoxun.tracking.patrol.Portions`.
+#: intervals, as `jiaoxun.tracking.lines.Portions`.
 Portions = dict[int, tuple[tuple[float, float], ...]]
 
 _STEPS_PER_CHUNK = 1024
@@ -451,7 +451,7 @@ def stretch_of(network: RoadNetwork, edge: int, fraction: float) -> tuple[int, f
 
 
 def path_portions(network: RoadNetwork, path: MatchedPath) -> Portions:
-    """The portions of road the path drove, keyed by stretch (as `tracking.patrol.Portions`)."""
+    """The portions of road the path drove, keyed by stretch (as `tracking.lines.Portions`)."""
     pieces: dict[int, list[tuple[float, float]]] = {}
     for e, lo, hi in zip(
         path.piece_edge.tolist(), path.piece_from.tolist(), path.piece_to.tolist(), strict=True

@@ -28,17 +28,18 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from jiaoxun.geo.network import RoadNetwork
-from jiaoxun.tracking.duty import SHIFT, UnitDuty, parse_clock, window_key
-from jiaoxun.tracking.patrol import (
+from jiaoxun.tracking.clock import parse_clock, window_key
+from jiaoxun.tracking.duty import SHIFT, UnitDuty
+from jiaoxun.tracking.lines import (
     Alongside,
     MandatoryLine,
-    MandatoryPoint,
     Portions,
     driven_fractions,
     line_coverage,
     line_length_m,
     merge_portions,
 )
+from jiaoxun.tracking.patrol import MandatoryPoint
 
 Status = Literal["done", "pending", "overdue", "late", "missed"]
 _WORST: tuple[Status, ...] = ("missed", "overdue", "late", "pending", "done")
@@ -180,7 +181,7 @@ class ReportRules:
     lines: Sequence[MandatoryLine]
     tz: ZoneInfo
     min_visit_gap_s: float = 300.0
-    #: the stretches alongside the lines' (`tracking.patrol.alongside`): they count for them
+    #: the stretches alongside the lines' (`tracking.lines.alongside`): they count for them
     beside: Alongside = field(default_factory=dict)
 
 
@@ -206,7 +207,7 @@ def compliance(
     for unit_id, (sign, zone) in sorted(units.items(), key=lambda u: u[1][0]):
         duty = duties.get(unit_id)
         mine = tuple(sorted((c for c in check_ins if c.unit_id == unit_id), key=_at))
-        portions = duty.portions if duty is not None else {}
+        portions = duty.on_lines if duty is not None else {}
         reports.append(
             UnitReport(
                 unit_id=unit_id,
@@ -225,8 +226,8 @@ def compliance(
         home = [u for u in reports if u.zone == code]
         their = [duties[u.unit_id] for u in home if u.unit_id in duties]
         portions = {
-            key: merge_portions(*(d.portions.get(key, {}) for d in their))
-            for key in {k for d in their for k in d.portions}
+            key: merge_portions(*(d.on_lines.get(key, {}) for d in their))
+            for key in {k for d in their for k in d.on_lines}
         }
         zones.append(
             ZoneReport(
@@ -295,9 +296,14 @@ def _duty(
         if p.zone == zone
     )
     lines = []
+    fractions: dict[tuple[str, ...], dict[int, float]] = {}  # by the keys of the portions
     for line in (x for x in rules.lines if x.zone == zone):
-        keys = [window_key(w) for w in line.windows] or [SHIFT]
-        driven = merge_portions(*(portions.get(k, {}) for k in keys))
+        keys = tuple(window_key(w) for w in line.windows) or (SHIFT,)
+        if keys not in fractions:
+            parts = [portions.get(k, {}) for k in keys]
+            fractions[keys] = driven_fractions(
+                parts[0] if len(parts) == 1 else merge_portions(*parts)
+            )
         done = passes.get(line.id, 0)
         status: Status = (
             "done" if done >= line.passes_per_shift else "missed" if over else "pending"
@@ -307,7 +313,7 @@ def _duty(
                 line_id=line.id,
                 length_m=line_length_m(rules.network, line.edges),
                 covered=line_coverage(
-                    rules.network, line.edges, driven_fractions(driven), beside=rules.beside
+                    rules.network, line.edges, fractions[keys], beside=rules.beside
                 ),
                 passes=done,
                 required_passes=line.passes_per_shift,

@@ -34,82 +34,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from jiaoxun.geo.matching import MatchedPath, Matcher, path_length_m, path_portions
-from jiaoxun.geo.network import RoadNetwork
+from jiaoxun.geo.network import Ints, RoadNetwork
+from jiaoxun.tracking.clock import in_window, window_key
 from jiaoxun.tracking.geofence import FenceEvent, FenceState, ZoneFences
-from jiaoxun.tracking.patrol import (
+from jiaoxun.tracking.lines import (
     Alongside,
-    CheckIn,
     MandatoryLine,
-    MandatoryPoint,
-    PointFence,
-    PointVisits,
     Portions,
-    Visit,
     alongside,
     driven_fractions,
     line_coverage,
     merge_portions,
     stretch,
 )
+from jiaoxun.tracking.patrol import CheckIn, MandatoryPoint, PointFence, PointVisits, Visit
 
 #: the key of a shift's whole portions, beside those of the line windows ("07:00-08:00")
 SHIFT = "shift"
-
-
-def window_key(window: Sequence[str]) -> str:
-    """The key of a duty window ["07:00", "08:00"]: "07:00-08:00"."""
-    return f"{window[0]}-{window[1]}"
-
-
-def parse_clock(value: str) -> time:
-    """A local time of day "HH:MM"; `ValueError` naming the value otherwise."""
-    try:
-        hours, minutes = value.split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise ValueError(f"time of day {value!r} is not HH:MM") from None
-
-
-def in_window(when: datetime, window: Sequence[str], tz: ZoneInfo) -> bool:
-    """Whether `when` falls, in local time, within the daily window [start, end)."""
-    clock = when.astimezone(tz).time()
-    start, end = parse_clock(window[0]), parse_clock(window[1])
-    if start <= end:
-        return start <= clock < end
-    return clock >= start or clock < end  # a window across midnight
-
-
-@dataclass(frozen=True)
-class ShiftClock:
-    """Shifts that start at the same local times every day ("08:00", "20:00"): each lasts
-    until the next start."""
-
-    starts: tuple[time, ...]
-    tz: ZoneInfo
-
-    @classmethod
-    def of(cls, starts: Sequence[str], tz: ZoneInfo) -> ShiftClock:
-        if not starts:
-            raise ValueError("a day needs at least one shift start")
-        return cls(tuple(sorted({parse_clock(s) for s in starts})), tz)
-
-    def shift_at(self, when: datetime) -> tuple[datetime, datetime]:
-        """The shift [start, end) that `when` (aware) falls in."""
-        day = when.astimezone(self.tz).date()
-        starts = sorted(
-            datetime.combine(day + timedelta(days=d), clock, tzinfo=self.tz).astimezone(UTC)
-            for d in (-1, 0, 1)
-            for clock in self.starts
-        )
-        i = max(k for k, start in enumerate(starts) if start <= when)
-        return starts[i], starts[i + 1]
 
 
 @dataclass(frozen=True)
@@ -130,7 +78,7 @@ class DutyRules:
     pass_share: float = 0.9
     #: the line duty windows: key -> window
     line_windows: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    #: the stretches alongside the lines' (`tracking.patrol.alongside`): they count for them
+    #: the stretches alongside the lines' (`tracking.lines.alongside`): they count for them
     beside: Alongside = field(default_factory=dict)
     #: the lines each stretch counts for, its own or alongside theirs
     lines_of: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
@@ -147,7 +95,7 @@ class DutyRules:
         tz: ZoneInfo,
         leave_margin_m: float = 20.0,
         min_visit_gap_s: float = 300.0,
-        **options: float,
+        **options: Any,
     ) -> DutyRules:
         windows = {window_key(w): (w[0], w[1]) for line in lines for w in line.windows}
         fence = PointFence(points, xy=fences.xy)
@@ -190,8 +138,10 @@ class UnitDuty:
     """One unit's duty in the shift [shift_start, shift_end) so far (see the module docstring).
 
     `pending` holds the fixes not yet map-matched (Unix seconds, lon, lat), the first of them
-    the last fix matched; `portions` the roads driven, by `SHIFT` and line window; `line_drive`
-    what was driven of each home line since its last pass, and `passes` the passes made.
+    the last fix matched; `portions` the roads driven, by `SHIFT` and line window, and
+    `on_lines` the part of them that counts for the mandatory lines (what the report reads);
+    `line_drive` what was driven of each home line since its last pass, and `passes` the passes
+    made.
     """
 
     unit_id: int
@@ -210,6 +160,7 @@ class UnitDuty:
     pending: list[tuple[float, float, float]] = field(default_factory=list)
     pending_on_order: bool = False
     portions: dict[str, Portions] = field(default_factory=dict)
+    on_lines: dict[str, Portions] = field(default_factory=dict)
     line_drive: dict[int, Portions] = field(default_factory=dict)
     passes: dict[int, int] = field(default_factory=dict)
     #: the portions changed since they were last stored
@@ -246,10 +197,15 @@ class UnitDuty:
         }
 
     def portions_json(self) -> dict[str, Any]:
+        """What was driven of the lines, and their passes in progress, as JSON."""
         return {
-            "driven": {k: _portions_json(p) for k, p in self.portions.items()},
+            "on_lines": {k: _portions_json(p) for k, p in self.on_lines.items()},
             "lines": {str(k): _portions_json(p) for k, p in self.line_drive.items()},
         }
+
+    def roads_json(self) -> dict[str, Any]:
+        """The roads driven, as JSON."""
+        return {k: _portions_json(p) for k, p in self.portions.items()}
 
     @classmethod
     def from_json(
@@ -259,7 +215,10 @@ class UnitDuty:
         shift_end: datetime,
         state: Mapping[str, Any],
         portions: Mapping[str, Any],
+        roads: Mapping[str, Any] | None = None,
     ) -> UnitDuty:
+        """A duty stored as `state_json`, `portions_json` and `roads_json`; without `roads`
+        (the report needs only what counts for the lines) its `portions` are left empty."""
         last = state.get("last")
         duty = cls(unit_id, str(state["home_zone"]), shift_start, shift_end)
         if last is not None:
@@ -280,7 +239,8 @@ class UnitDuty:
         duty.pending = [(float(t), float(x), float(y)) for t, x, y in state["pending"]]
         duty.pending_on_order = bool(state["pending_on_order"])
         duty.passes = {int(k): int(v) for k, v in state["passes"].items()}
-        duty.portions = {k: _portions_of(p) for k, p in portions.get("driven", {}).items()}
+        duty.on_lines = {k: _portions_of(p) for k, p in portions.get("on_lines", {}).items()}
+        duty.portions = {k: _portions_of(p) for k, p in (roads or {}).items()}
         duty.line_drive = {int(k): _portions_of(p) for k, p in portions.get("lines", {}).items()}
         return duty
 
@@ -330,9 +290,13 @@ def take_fix(
     device: str,
     accuracy_m: float | None,
     on_order: bool,
+    xy: tuple[float, float] | None = None,
+    near: tuple[Ints, Ints] | None = None,
 ) -> Taken:
     """Take one fix of the unit into its duty (see the module docstring); fixes not later than
-    the last one taken, and those of a device not followed, change nothing."""
+    the last one taken, and those of a device not followed, change nothing. A batch finds
+    for all its fixes at once `xy`, the fix projected with the fences' `xy`, and `near`, the
+    zone fences and the points near it (`candidates_many`)."""
     last = duty.last
     if last is not None and at <= last.at:
         return Taken()
@@ -345,7 +309,7 @@ def take_fix(
             duty.order_s += gap_s
         else:
             duty.patrol_s += gap_s
-            if duty.home_zone not in duty.zones:
+            if duty.home_zone and duty.home_zone not in duty.zones:
                 duty.outside_s += gap_s
     if not joined:  # the track breaks: what was pending is a stretch of its own
         flush(duty, rules, keep_anchor=False)
@@ -356,11 +320,19 @@ def take_fix(
     if on_order != duty.pending_on_order or enough or span_s >= rules.match_max_s:
         flush(duty, rules, keep_anchor=True)  # the step to this fix goes with the one before
     duty.pending_on_order = on_order
-    x, y = rules.fences.xy.transform(lon, lat)
-    fence, events = rules.fences.update_xy(FenceState(duty.zones), float(x), float(y), at)
+    x, y = rules.fences.xy.transform(lon, lat) if xy is None else xy
+    zones_near, points_near = (None, None) if near is None else near
+    state = FenceState(duty.zones)
+    fence, events = rules.fences.update_xy(state, float(x), float(y), at, near=zones_near)
     duty.zones = fence.zones
     check_ins = rules.visits.step(
-        duty.visits, float(x), float(y), at, unit=str(duty.unit_id), joined=joined
+        duty.visits,
+        float(x),
+        float(y),
+        at,
+        unit=str(duty.unit_id),
+        joined=joined,
+        candidates=points_near,
     )
     duty.last = Fixed(at, lon, lat, device, accuracy_m)
     duty.on_order = on_order
@@ -391,8 +363,10 @@ def flush(duty: UnitDuty, rules: DutyRules, *, keep_anchor: bool = True) -> None
         keys = [SHIFT] + [
             k for k, w in rules.line_windows.items() if in_window(middle, w, rules.tz)
         ]
+        on_lines = {k: v for k, v in driven.items() if k in rules.lines_of}
         for key in keys:
             duty.portions[key] = merge_portions(duty.portions.get(key, {}), driven)
+            duty.on_lines[key] = merge_portions(duty.on_lines.get(key, {}), on_lines)
         _passes(duty, rules, path)
         duty.portions_dirty = bool(driven) or duty.portions_dirty
     duty.pending = duty.pending[-1:] if keep_anchor and duty.pending else []

@@ -11,7 +11,8 @@ from jiaoxun.city.models import PatrolLine, PatrolPoint
 from jiaoxun.geo.matching import Matcher
 from jiaoxun.tracking.duty import DutyRules
 from jiaoxun.tracking.geofence import ZoneFences
-from jiaoxun.tracking.patrol import MandatoryLine, MandatoryPoint
+from jiaoxun.tracking.lines import MandatoryLine
+from jiaoxun.tracking.patrol import MandatoryPoint
 from jiaoxun.units.models import Unit
 
 

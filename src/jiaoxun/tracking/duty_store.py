@@ -1,9 +1,10 @@
 """The live patrol duty of every unit, taken fix by fix and stored with the fixes.
 
 The ingestor hands each batch's accepted fixes to `DutyKeeper.take` inside the batch's
-transaction, so a unit's stored `PatrolState` always matches the track points stored: a process
-killed mid-batch loses both or neither. At start `resume` reads the states of the current shift
-and takes, without announcing anything, the stored fixes that came after them; a unit with
+transaction, and a unit's duty is stored with them when it has news, else every half minute: a
+stored `PatrolState` is never ahead of the track points stored, and a process killed mid-batch
+loses both or neither. At start `resume` reads the states of the current shift and takes,
+without announcing anything, the stored fixes that came after them; a unit with
 fixes but no state (the first start of this version), or whose fixes came late (a terminal's
 blind-area upload), is rebuilt from the shift's stored track (`rebuild`). Check-ins and zone
 events found again are stored once (unique indexes), never announced twice.
@@ -16,16 +17,20 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+import numpy as np
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session, undefer
 
 from jiaoxun.db import insert_new
 from jiaoxun.incidents.models import DispatchOrder
-from jiaoxun.tracking.duty import DutyRules, ShiftClock, Taken, UnitDuty, flush, take_fix
+from jiaoxun.tracking.clock import ShiftClock
+from jiaoxun.tracking.duty import DutyRules, Taken, UnitDuty, flush, take_fix
 from jiaoxun.tracking.geofence import FenceEvent
 from jiaoxun.tracking.models import CheckInRow, FenceEventRow, PatrolState, TrackPoint
 from jiaoxun.tracking.patrol import CheckIn
+from jiaoxun.units.models import Unit
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +103,24 @@ class DutyKeeper:
     rules : the duty rules (fences, points, lines, matcher).
     clock : when shifts start and end.
     homes : the home zone code of each unit.
+    zone_codes : the code of each zone by id, for the home zone of a unit added since.
+    checkpoint_s : a duty is stored at least this often while its unit sends (see `_due`).
     """
 
-    def __init__(self, rules: DutyRules, *, clock: ShiftClock, homes: Mapping[int, str]) -> None:
+    def __init__(
+        self,
+        rules: DutyRules,
+        *,
+        clock: ShiftClock,
+        homes: Mapping[int, str],
+        zone_codes: Mapping[int, str] | None = None,
+        checkpoint_s: float = 30.0,
+    ) -> None:
         self.rules, self.clock, self.homes = rules, clock, dict(homes)
+        self.zone_codes = dict(zone_codes or {})
+        #: a duty taken is stored at least this often (see `_due`)
+        self.checkpoint_s = checkpoint_s
+        self.stored_at: dict[ShiftKey, datetime] = {}
         self.duties: dict[int, UnitDuty] = {}
         self.row_ids: dict[ShiftKey, int] = {}
         #: units whose stored fixes came late: rebuilt by `rebuild_late`
@@ -125,7 +144,16 @@ class DutyKeeper:
         touched: dict[ShiftKey, UnitDuty] = {}
         # a second device's fix a little older than the last one taken is fusion's to drop
         fused = timedelta(seconds=self.rules.fuse_s)
-        for fix in sorted(fixes, key=lambda f: f.at):
+        ordered = sorted(fixes, key=lambda f: f.at)
+        rules = self.rules
+        x, y = (
+            np.asarray(v, dtype=np.float64)
+            for v in rules.fences.xy.transform([f.lon for f in ordered], [f.lat for f in ordered])
+        )
+        zones_near = rules.fences.candidates_many(x, y)
+        margin_m = rules.visits.leave_margin_m
+        points_near = rules.visits.fence.candidates_many(x, y, margin_m=margin_m)
+        for i, fix in enumerate(ordered):
             duty = self._duty_at(session, fix.unit_id, fix.at, touched)
             if duty is None or (duty.last is not None and fix.at < duty.last.at - fused):
                 self.late.add((fix.unit_id, self.clock.shift_at(fix.at)[0]))
@@ -139,14 +167,82 @@ class DutyKeeper:
                 device=fix.device_id,
                 accuracy_m=fix.accuracy_m,
                 on_order=orders.on_order(fix.unit_id, fix.at),
+                xy=(float(x[i]), float(y[i])),
+                near=(zones_near[i], points_near[i]),
             )
             touched[(duty.unit_id, duty.shift_start)] = duty
             if taken.fence_events or taken.check_ins:
                 found.append(Found(fix.unit_id, fix.device_id, taken))
-        for duty in touched.values():
-            self._store(session, duty, now=now)
+        news = {f.unit_id for f in found}
+        self._store_many(
+            session,
+            [d for key, d in touched.items() if self._due(key, d, now=now, news=news)],
+            now=now,
+        )
         store_found(session, found)
         return found
+
+    def _due(self, key: ShiftKey, duty: UnitDuty, *, now: datetime, news: set[int]) -> bool:
+        """Whether a duty taken in this batch is stored now: when new, with new roads or news
+        (a check-in, a zone crossed), else every `checkpoint_s`. A duty stored a little late
+        loses nothing: `resume` takes the stored fixes after it again."""
+        stored = self.stored_at.get(key)
+        return (
+            stored is None
+            or duty.portions_dirty
+            or duty.unit_id in news
+            or (now - stored).total_seconds() >= self.checkpoint_s
+        )
+
+    def _store_many(self, session: Session, duties: Sequence[UnitDuty], *, now: datetime) -> None:
+        """Store duties: the new ones as rows, the others in one statement per kind of change."""
+        changes: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+        new = [d for d in duties if (d.unit_id, d.shift_start) not in self.row_ids]
+        if new:
+            made = session.execute(
+                insert(PatrolState).returning(PatrolState.id, PatrolState.unit_id),
+                [
+                    {
+                        "unit_id": d.unit_id,
+                        "shift_start": d.shift_start,
+                        "shift_end": d.shift_end,
+                        "state": d.state_json(),
+                        "portions": d.portions_json(),
+                        "roads": d.roads_json(),
+                        "updated_at": now,
+                    }
+                    for d in new
+                ],
+            )
+            row_of = {unit_id: row_id for row_id, unit_id in made}  # a unit once a batch
+            for d in new:
+                self.row_ids[(d.unit_id, d.shift_start)] = row_of[d.unit_id]
+                self.stored_at[(d.unit_id, d.shift_start)] = now
+                d.portions_dirty = False
+        made_now = {id(d) for d in new}
+        for duty in duties:
+            key = (duty.unit_id, duty.shift_start)
+            if id(duty) in made_now:
+                continue
+            row = {"row_id": self.row_ids[key], "b_state": duty.state_json(), "b_at": now}
+            if duty.portions_dirty:
+                row["b_portions"] = duty.portions_json()
+                row["b_roads"] = duty.roads_json()
+            changes[duty.portions_dirty].append(row)
+            duty.portions_dirty = False
+            self.stored_at[key] = now
+        for with_portions, rows in changes.items():
+            if not rows:
+                continue
+            values: dict[str, Any] = {
+                "state": bindparam("b_state"),
+                "updated_at": bindparam("b_at"),
+            }
+            if with_portions:
+                values["portions"] = bindparam("b_portions")
+                values["roads"] = bindparam("b_roads")
+            statement = update(PatrolState).where(PatrolState.id == bindparam("row_id"))
+            session.connection().execute(statement.values(**values), rows)
 
     def _duty_at(
         self,
@@ -157,14 +253,14 @@ class DutyKeeper:
     ) -> UnitDuty | None:
         """The unit's duty of the shift of `at`, rolled over into a new shift when `at` is past
         the current one; None when `at` lies in a shift before it."""
-        start, end = self.clock.shift_at(at)
         duty = self.duties.get(unit_id)
-        if duty is not None and duty.shift_start == start:
+        if duty is not None and duty.shift_start <= at < duty.shift_end:
             return duty
+        start, end = self.clock.shift_at(at)
         if duty is not None and start < duty.shift_start:
             return None
         if duty is None:
-            duty = UnitDuty(unit_id, self.homes.get(unit_id, ""), start, end)
+            duty = UnitDuty(unit_id, self._home(session, unit_id), start, end)
         else:  # the shift is over: what was pending is matched and stored with it
             flush(duty, self.rules, keep_anchor=True)
             self._store(session, duty, now=at)
@@ -173,11 +269,19 @@ class DutyKeeper:
         self.duties[unit_id] = duty
         return duty
 
+    def _home(self, session: Session, unit_id: int) -> str:
+        """The unit's home zone code ('' for none), read for a unit added since the start."""
+        if unit_id not in self.homes:
+            zone_id = session.scalar(select(Unit.zone_id).where(Unit.id == unit_id))
+            self.homes[unit_id] = self.zone_codes.get(zone_id, "") if zone_id else ""
+        return self.homes[unit_id]
+
     def _store(self, session: Session, duty: UnitDuty, *, now: datetime) -> None:
         key = (duty.unit_id, duty.shift_start)
         values = {"state": duty.state_json(), "updated_at": now}
         if duty.portions_dirty or key not in self.row_ids:
             values["portions"] = duty.portions_json()
+            values["roads"] = duty.roads_json()
         row_id = self.row_ids.get(key)
         if row_id is None:
             row = PatrolState(
@@ -191,13 +295,14 @@ class DutyKeeper:
         else:
             session.execute(update(PatrolState).where(PatrolState.id == row_id).values(**values))
         duty.portions_dirty = False
+        self.stored_at[key] = now
 
     def flush_all(self, session: Session, *, now: datetime) -> None:
         """Map-match every unit's pending fixes now and store (before a report, at a stop)."""
         for duty in self.duties.values():
             if len(duty.pending) >= 2:
                 flush(duty, self.rules, keep_anchor=True)
-                self._store(session, duty, now=now)
+        self._store_many(session, list(self.duties.values()), now=now)
 
     # -- resuming and rebuilding --------------------------------------------------------------
 
@@ -210,12 +315,13 @@ class DutyKeeper:
         self.row_ids.clear()
         rows = session.scalars(
             select(PatrolState)
+            .options(undefer(PatrolState.roads))
             .where(PatrolState.shift_start.in_([before, start]))
             .order_by(PatrolState.shift_start)
         )
         for row in rows:  # the shift before first: where a unit is carries over
             duty = UnitDuty.from_json(
-                row.unit_id, row.shift_start, row.shift_end, row.state, row.portions
+                row.unit_id, row.shift_start, row.shift_end, row.state, row.portions, row.roads
             )
             if row.shift_start == start:
                 self.row_ids[(row.unit_id, start)] = row.id
@@ -242,7 +348,7 @@ class DutyKeeper:
     ) -> int:
         """The unit's duty of a shift taken again from its stored fixes; returns how many."""
         start, end = self.clock.shift_at(shift_start)
-        duty = UnitDuty(unit_id, self.homes.get(unit_id, ""), start, end)
+        duty = UnitDuty(unit_id, self._home(session, unit_id), start, end)
         known = self.duties.get(unit_id)
         if known is not None and known.shift_start == start:
             duty.zones = known.zones  # where it was when the shift began is not news

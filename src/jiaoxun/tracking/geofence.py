@@ -128,6 +128,16 @@ class ZoneFences:
         h = self.hysteresis_m
         return np.asarray(self.tree.query(shapely.box(x - h, y - h, x + h, y + h)), dtype=np.int64)
 
+    def candidates_many(self, x: Floats, y: Floats) -> list[Ints]:
+        """`candidates_xy` of many positions in one query of the STR-tree."""
+        h = self.hysteresis_m
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        which, fence = self.tree.query(shapely.box(x - h, y - h, x + h, y + h))
+        return np.split(
+            fence[np.argsort(which, kind="stable")],
+            np.cumsum(np.bincount(which, minlength=len(x)))[:-1],
+        )
+
     def _close(self, fence: int, x: float, y: float) -> bool:
         """Whether a projected position is within `hysteresis_m` of a fence's border."""
         return bool(shapely.dwithin(self.borders[fence], shapely.Point(x, y), self.hysteresis_m))
@@ -151,11 +161,18 @@ class ZoneFences:
         return self.update_xy(state, float(x), float(y), at)
 
     def update_xy(
-        self, state: FenceState | None, x: float, y: float, at: datetime
+        self,
+        state: FenceState | None,
+        x: float,
+        y: float,
+        at: datetime,
+        *,
+        near: Ints | None = None,
     ) -> tuple[FenceState, tuple[FenceEvent, ...]]:
-        """`update` for a position already projected with `xy`."""
+        """`update` for a position already projected with `xy`; `near` its `candidates_xy`
+        when found already (`candidates_many`)."""
         held = state.zones if state is not None else frozenset()
-        near = self.candidates_xy(x, y)
+        near = self.candidates_xy(x, y) if near is None else near
         inside = shapely.contains_xy(self.polygons[near], x, y)
         # depth > 0 is `inside`, |depth| <= h is `_close`: a distance only for a held zone
         # the position is outside of, or a new zone it is inside of

@@ -116,6 +116,9 @@ class PatrolState(Base):
     #: `tracking.duty.UnitDuty` as JSON: fences, visits in progress, times, the fixes not yet
     #: map-matched
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
-    #: the roads driven (map-matched), by duty window: {"shift": {stretch: [[lo, hi], ...]}}
+    #: what was driven of the mandatory lines, by duty window ({"on_lines": {"shift":
+    #: {stretch: [[lo, hi], ...]}}}), and each line's pass in progress: what the report reads
     portions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: every road driven (map-matched), by duty window: what the report's map draws
+    roads: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

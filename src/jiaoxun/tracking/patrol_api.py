@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from jiaoxun.city.models import PatrolLine, PatrolPoint
 from jiaoxun.errors import NotAllowed
@@ -36,7 +36,15 @@ ShiftAt = Annotated[
 def _report(
     session: Session, state: AppState, user: User, at: datetime, now: datetime
 ) -> ShiftReport:
-    report = shift_report(session, state.city, clock=state.ingestor.shifts, at=at, now=now)
+    ingestor = state.ingestor
+    report = shift_report(
+        session,
+        state.city,
+        clock=ingestor.shifts,
+        at=at,
+        now=now,
+        beside=ingestor.duty.rules.beside,  # found once, at start
+    )
     return _scoped(report, scope_of(session, user), state)
 
 
@@ -198,12 +206,12 @@ def patrol_report_map(
         )
     units = {u.unit_id: u for u in report.units}
     for kept in session.scalars(
-        select(PatrolState).where(
-            PatrolState.shift_start == report.start, PatrolState.unit_id.in_(units)
-        )
+        select(PatrolState)
+        .options(undefer(PatrolState.roads))
+        .where(PatrolState.shift_start == report.start, PatrolState.unit_id.in_(units))
     ):
         driven = UnitDuty.from_json(
-            kept.unit_id, kept.shift_start, kept.shift_end, kept.state, kept.portions
+            kept.unit_id, kept.shift_start, kept.shift_end, kept.state, kept.portions, kept.roads
         ).portions.get(SHIFT, {})
         paths = [
             net.piece_coords(stretch, lo, hi).round(7).tolist()

@@ -29,8 +29,8 @@ from jiaoxun.events import Event, EventBus
 from jiaoxun.geo.matching import Matcher
 from jiaoxun.incidents.arrival import UnitFix, gps_arrivals
 from jiaoxun.throttle import TokenBuckets
+from jiaoxun.tracking.clock import ShiftClock
 from jiaoxun.tracking.credentials import secret_sha256
-from jiaoxun.tracking.duty import ShiftClock
 from jiaoxun.tracking.duty_rules import duty_rules, home_zones
 from jiaoxun.tracking.duty_store import DutyKeeper, Found, UnitFixIn
 from jiaoxun.tracking.geofence import ZoneFences
@@ -142,6 +142,7 @@ class Ingestor:
                 duty_rules(session, self.city, fences=self.fences, matcher=self.matcher),
                 clock=self.shifts,
                 homes=home_zones(session, self.city),
+                zone_codes={z.id: z.code for z in self.city.zones},
             )
             with self._processing:
                 self.duty.resume(session, now=now or datetime.now(UTC))

@@ -14,17 +14,13 @@ from jiaoxun.city.models import PatrolPoint
 from jiaoxun.db import insert_new
 from jiaoxun.errors import InvalidInput, NotFound
 from jiaoxun.events import emit
+from jiaoxun.tracking.clock import ShiftClock
 from jiaoxun.tracking.compliance import CheckInRecord, ReportRules, ShiftReport, compliance
-from jiaoxun.tracking.duty import ShiftClock, UnitDuty
+from jiaoxun.tracking.duty import UnitDuty
 from jiaoxun.tracking.duty_rules import mandatory_lines, mandatory_points, zone_code
+from jiaoxun.tracking.lines import Alongside, alongside
 from jiaoxun.tracking.models import CheckInRow, PatrolState, TrackPoint
-from jiaoxun.tracking.patrol import (
-    Alongside,
-    MandatoryPoint,
-    alongside,
-    manual_check_in,
-    proved_stay,
-)
+from jiaoxun.tracking.patrol import MandatoryPoint, manual_check_in, proved_stay
 from jiaoxun.units.models import Unit
 
 
@@ -39,7 +35,7 @@ def shift_report(
 ) -> ShiftReport:
     """The compliance report of the shift that `at` falls in, judged at `now`: per unit and
     zone, from the duties stored as the fixes came in. `beside` are the stretches alongside
-    the lines' (`tracking.patrol.alongside`; found here when not given)."""
+    the lines' (`tracking.lines.alongside`; found here when not given)."""
     if at.tzinfo is None:
         raise InvalidInput("the shift's time must carry a time zone offset")
     start, end = clock.shift_at(at)

@@ -25,7 +25,7 @@ from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.settings import Settings
 from jiaoxun.throttle import TokenBuckets
 from jiaoxun.tracking.api import router as tracking_router
-from jiaoxun.tracking.duty import ShiftClock
+from jiaoxun.tracking.clock import ShiftClock
 from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.jt808_link import Limits
 from jiaoxun.tracking.mqtt import subscribe

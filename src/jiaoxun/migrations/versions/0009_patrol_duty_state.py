@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("shift_end", sa.DateTime(timezone=True), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
         sa.Column("portions", sa.JSON(), nullable=False),
+        sa.Column("roads", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["unit_id"],
