@@ -55,7 +55,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from bench_api import backends_for, fresh_database
 from bench_ingest import CountingBus, Fleet, make_fleet, register_fleet
@@ -73,7 +73,8 @@ from jiaoxun.settings import Settings
 from jiaoxun.tracking.clock import ShiftClock
 from jiaoxun.tracking.duty import SHIFT, DutyRules, UnitDuty, flush, take_fix
 from jiaoxun.tracking.duty_rules import duty_rules, home_zones, mandatory_lines
-from jiaoxun.tracking.duty_store import DutyKeeper, Found
+from jiaoxun.tracking.duty_store import DutyKeeper
+from jiaoxun.tracking.found import Found
 from jiaoxun.tracking.geofence import ZoneFences
 from jiaoxun.tracking.lines import MandatoryLine, driven_fractions, line_coverage
 from jiaoxun.tracking.models import CheckInRow, PatrolState, TrackPoint
@@ -259,8 +260,12 @@ def add_copied_units(engine: Engine, total: int, shift_start: datetime) -> int:
     """Units up to `total`, spread over the zones, each with a copy of a demo unit's stored
     duty and check-ins of the shift; returns how many were added."""
     with transaction(engine) as session:
-        demo = session.scalars(select(PatrolState).where(PatrolState.shift_start == shift_start))
-        states = [(s.unit_id, s.state, s.portions, s.updated_at) for s in demo]
+        demo = session.scalars(
+            select(PatrolState)
+            .options(undefer(PatrolState.roads))
+            .where(PatrolState.shift_start == shift_start)
+        )
+        states = [(s.unit_id, s.state, s.portions, s.roads, s.updated_at) for s in demo]
         check_ins = session.scalars(select(CheckInRow)).all()
         n_before = len(session.scalars(select(Unit.id)).all())
         zones = session.scalars(select(Zone).order_by(Zone.code)).all()
@@ -272,7 +277,7 @@ def add_copied_units(engine: Engine, total: int, shift_start: datetime) -> int:
         session.add_all(new)
         session.flush()
         for i, unit in enumerate(new):
-            model_id, state, portions, updated = states[i % len(states)]
+            model_id, state, portions, roads, updated = states[i % len(states)]
             state = {**state, "home_zone": zone_code.get(unit.zone_id or 0, "")}
             session.add(
                 PatrolState(
@@ -281,6 +286,7 @@ def add_copied_units(engine: Engine, total: int, shift_start: datetime) -> int:
                     shift_end=shift_start + timedelta(hours=24),
                     state=state,
                     portions=portions,
+                    roads=roads,
                     updated_at=updated,
                 )
             )

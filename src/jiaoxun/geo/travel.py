@@ -13,7 +13,6 @@ not used (it cannot know how a car came into a node).
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,18 +21,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from jiaoxun.geo.network import Floats, Ints, RoadNetwork
+from jiaoxun.geo.routes import Route, fastest_route
 from jiaoxun.geo.snap import Snap, Snapper, Snaps
 from jiaoxun.geo.turns import TurnGraph, row_min, turn_graph
-
-
-@dataclass(frozen=True)
-class Route:
-    """The fastest way from one snapped point to another."""
-
-    travel_time_s: float
-    distance_m: float
-    edges: tuple[int, ...]
-    coords: Floats  # (n, 2) longitude, latitude
 
 
 @dataclass(frozen=True)
@@ -382,105 +372,5 @@ class TravelTimes:
         return best, eta[best]
 
     def route(self, origin: Snap, target: Snap) -> Route:
-        """The fastest route from `origin` to `target`, with its geometry."""
-        direct = float(self._along_edge(origin.edge, origin.fraction, target.edge, target.fraction))
-        if self.turns is not None:
-            return self._turn_route(origin, target, direct)
-        dist, pred, _ = self._search(
-            self.forward, self._anchors(Snaps.of([origin]), leaving=True), predecessors=True
-        )
-        arrive = self._anchors(Snaps.of([target]), leaving=False)
-        totals = dist[0][arrive.node[0]] + arrive.offset_s[0]
-        if direct <= totals.min():
-            return self._direct_route(origin, target, direct)
-        side = int(np.argmin(totals))
-        nodes = [int(arrive.node[0, side])]
-        n = self.network.n_nodes
-        while 0 <= pred[0, nodes[-1]] < n:  # walk back until the virtual start node
-            nodes.append(int(pred[0, nodes[-1]]))
-        nodes.reverse()
-        middle = [self._edge_between(u, v) for u, v in itertools.pairwise(nodes)]
-        first = self._leg(origin, start=True, node=nodes[0])
-        last = self._leg(target, start=False, node=nodes[-1])
-        return self._assemble(first, middle, last, float(totals[side]))
-
-    def _turn_route(self, origin: Snap, target: Snap, direct: float) -> Route:
-        """`route` on the turn-expanded graph: its nodes are the edges driven."""
-        assert self.turns is not None
-        leave = self._edge_anchors(Snaps.of([origin]), leaving=True)
-        at_head, pred = self.turns.search(
-            leave.node[0], leave.offset_s[0], backward=False, predecessors=True
-        )
-        assert pred is not None
-        arrive = self._edge_anchors(Snaps.of([target]), leaving=False)
-        best = (np.inf, -1, -1)  # seconds, arriving edge, the edge driven before it
-        into = self.turns.backward
-        for edge, offset in zip(arrive.node[0].tolist(), arrive.offset_s[0].tolist(), strict=True):
-            before = into.indices[into.indptr[edge] : into.indptr[edge + 1]]
-            if len(before) and np.isfinite(offset):
-                i = int(np.argmin(at_head[before]))
-                best = min(best, (float(at_head[before[i]]) + offset, edge, int(before[i])))
-        seconds, last_edge, edge = best
-        if direct <= seconds:
-            return self._direct_route(origin, target, direct)
-        chain, m = [edge], self.network.n_edges
-        while 0 <= pred[chain[-1]] < m:  # walk back until the virtual start node
-            chain.append(int(pred[chain[-1]]))
-        chain.reverse()
-        f_from, f_to = origin.fraction, target.fraction
-        first = (chain[0], f_from, 1.0) if chain[0] == origin.edge else (chain[0], 1 - f_from, 1.0)
-        last = (last_edge, 0.0, f_to) if last_edge == target.edge else (last_edge, 0.0, 1 - f_to)
-        return self._assemble(first, chain[1:], last, seconds)
-
-    # -- route geometry -----------------------------------------------------------------------
-
-    def _edge_between(self, u: int, v: int) -> int:
-        row = slice(self.forward.indptr[u], self.forward.indptr[u + 1])
-        j = row.start + int(np.searchsorted(self.forward.indices[row], v))
-        return int(self.forward_edge[j])
-
-    def _leg(self, snap: Snap, *, start: bool, node: int) -> tuple[int, float, float]:
-        """The piece of the snapped edge driven at the start or end: (edge, from, to) fractions."""
-        net = self.network
-        forward = (
-            (net.edge_head[snap.edge] == node) if start else (net.edge_tail[snap.edge] == node)
-        )
-        twin = int(net.edge_twin[snap.edge])
-        if not forward and twin < 0:  # at the end of a one-way edge: nothing of it is driven
-            return (snap.edge, snap.fraction, snap.fraction)
-        if start:
-            return (snap.edge, snap.fraction, 1.0) if forward else (twin, 1 - snap.fraction, 1.0)
-        return (snap.edge, 0.0, snap.fraction) if forward else (twin, 0.0, 1 - snap.fraction)
-
-    def _piece(self, edge: int, lo: float, hi: float) -> Floats:
-        return self.network.piece_coords(edge, lo, hi)
-
-    def _direct_route(self, origin: Snap, target: Snap, seconds: float) -> Route:
-        on_twin = target.edge != origin.edge
-        to_fraction = 1 - target.fraction if on_twin else target.fraction
-        if to_fraction >= origin.fraction:
-            edge, lo, hi = origin.edge, origin.fraction, to_fraction
-        else:
-            edge, lo, hi = (
-                int(self.network.edge_twin[origin.edge]),
-                1 - origin.fraction,
-                1 - to_fraction,
-            )
-        length = (hi - lo) * self.network.edge_length_m[edge]
-        return Route(seconds, float(length), (edge,), self._piece(edge, lo, hi))
-
-    def _assemble(
-        self,
-        first: tuple[int, float, float],
-        middle: list[int],
-        last: tuple[int, float, float],
-        seconds: float,
-    ) -> Route:
-        length_m = self.network.edge_length_m
-        pieces = [first] + [(e, 0.0, 1.0) for e in middle] + [last]
-        coords = np.vstack([self._piece(e, lo, hi) for e, lo, hi in pieces])
-        keep = np.ones(len(coords), dtype=bool)
-        keep[1:] = np.any(np.diff(coords, axis=0) != 0, axis=1)
-        distance = sum((hi - lo) * length_m[e] for e, lo, hi in pieces)
-        edges = tuple(e for e, lo, hi in pieces if hi > lo)
-        return Route(seconds, float(distance), edges, coords[keep])
+        """The fastest route from `origin` to `target`, with its geometry (`geo.routes`)."""
+        return fastest_route(self, origin, target)

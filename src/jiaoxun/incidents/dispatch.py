@@ -16,8 +16,8 @@ from jiaoxun.audit.service import record
 from jiaoxun.city.context import CityContext
 from jiaoxun.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from jiaoxun.events import emit
+from jiaoxun.geo.routes import Route
 from jiaoxun.geo.snap import Snap
-from jiaoxun.geo.travel import Route
 from jiaoxun.geo.turnout import turnout_s as turnout_of
 from jiaoxun.incidents import verdicts
 from jiaoxun.incidents.lifecycle import (

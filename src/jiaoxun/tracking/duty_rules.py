@@ -1,7 +1,11 @@
 """The patrol duty rules as the database holds them: mandatory points and lines with their
-duty windows, and each unit's home zone."""
+duty windows, each unit's home zone, and when units were on dispatch orders."""
 
 from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,6 +13,7 @@ from sqlalchemy.orm import Session
 from jiaoxun.city.context import CityContext
 from jiaoxun.city.models import PatrolLine, PatrolPoint
 from jiaoxun.geo.matching import Matcher
+from jiaoxun.incidents.models import DispatchOrder
 from jiaoxun.tracking.duty import DutyRules
 from jiaoxun.tracking.geofence import ZoneFences
 from jiaoxun.tracking.lines import MandatoryLine
@@ -66,3 +71,39 @@ def duty_rules(
         matcher=matcher,
         tz=city.traffic.tz,
     )
+
+
+class OrderTimes:
+    """When each unit was on a dispatch order: from its issue to its end (done, returned,
+    cancelled), open-ended while it runs."""
+
+    def __init__(self, spans: Mapping[int, Sequence[tuple[datetime, datetime | None]]]) -> None:
+        self.spans = spans
+
+    @classmethod
+    def read(
+        cls, session: Session, unit_ids: Iterable[int], *, since: datetime, until: datetime
+    ) -> OrderTimes:
+        ids = sorted(set(unit_ids))
+        spans: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+        if not ids:
+            return cls(spans)
+        rows = session.execute(
+            select(
+                DispatchOrder.unit_id,
+                DispatchOrder.issued_at,
+                DispatchOrder.done_at,
+                DispatchOrder.returned_at,
+                DispatchOrder.cancelled_at,
+            ).where(DispatchOrder.unit_id.in_(ids), DispatchOrder.issued_at <= until)
+        )
+        for unit_id, issued, *ends in rows:
+            end = min((e for e in ends if e is not None), default=None)
+            if end is None or end > since:
+                spans[unit_id].append((issued, end))
+        return cls(spans)
+
+    def on_order(self, unit_id: int, at: datetime) -> bool:
+        return any(
+            start <= at and (end is None or at < end) for start, end in self.spans.get(unit_id, ())
+        )

@@ -13,8 +13,7 @@ events found again are stored once (unique indexes), never announced twice.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,13 +22,11 @@ import numpy as np
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, undefer
 
-from jiaoxun.db import insert_new
-from jiaoxun.incidents.models import DispatchOrder
 from jiaoxun.tracking.clock import ShiftClock
-from jiaoxun.tracking.duty import DutyRules, Taken, UnitDuty, flush, take_fix
-from jiaoxun.tracking.geofence import FenceEvent
-from jiaoxun.tracking.models import CheckInRow, FenceEventRow, PatrolState, TrackPoint
-from jiaoxun.tracking.patrol import CheckIn
+from jiaoxun.tracking.duty import DutyRules, UnitDuty, flush, take_fix
+from jiaoxun.tracking.duty_rules import OrderTimes
+from jiaoxun.tracking.found import Found, store_found
+from jiaoxun.tracking.models import PatrolState, TrackPoint
 from jiaoxun.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -48,51 +45,6 @@ class UnitFixIn:
     lon: float
     lat: float
     accuracy_m: float | None
-
-
-@dataclass(frozen=True)
-class Found:
-    """Zone events and check-ins of one unit found by a batch."""
-
-    unit_id: int
-    device_id: str
-    taken: Taken
-
-
-class OrderTimes:
-    """When each unit was on a dispatch order: from its issue to its end (done, returned,
-    cancelled), open-ended while it runs."""
-
-    def __init__(self, spans: Mapping[int, Sequence[tuple[datetime, datetime | None]]]) -> None:
-        self.spans = spans
-
-    @classmethod
-    def read(
-        cls, session: Session, unit_ids: Iterable[int], *, since: datetime, until: datetime
-    ) -> OrderTimes:
-        ids = sorted(set(unit_ids))
-        spans: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
-        if not ids:
-            return cls(spans)
-        rows = session.execute(
-            select(
-                DispatchOrder.unit_id,
-                DispatchOrder.issued_at,
-                DispatchOrder.done_at,
-                DispatchOrder.returned_at,
-                DispatchOrder.cancelled_at,
-            ).where(DispatchOrder.unit_id.in_(ids), DispatchOrder.issued_at <= until)
-        )
-        for unit_id, issued, *ends in rows:
-            end = min((e for e in ends if e is not None), default=None)
-            if end is None or end > since:
-                spans[unit_id].append((issued, end))
-        return cls(spans)
-
-    def on_order(self, unit_id: int, at: datetime) -> bool:
-        return any(
-            start <= at and (end is None or at < end) for start, end in self.spans.get(unit_id, ())
-        )
 
 
 class DutyKeeper:
@@ -409,39 +361,3 @@ class DutyKeeper:
         duty.portions_dirty = True
         self._store(session, duty, now=now)
         return len(rows)
-
-
-def store_found(session: Session, found: Sequence[Found]) -> None:
-    """Zone events and check-ins, each stored once however often it is found."""
-    events: list[tuple[Found, FenceEvent]] = [(f, e) for f in found for e in f.taken.fence_events]
-    insert_new(
-        session,
-        FenceEventRow,
-        [
-            {
-                "unit_id": f.unit_id,
-                "device_id": f.device_id,
-                "zone": e.zone,
-                "kind": e.kind,
-                "at": e.at,
-            }
-            for f, e in events
-        ],
-    )
-    check_ins: list[tuple[Found, CheckIn]] = [(f, c) for f in found for c in f.taken.check_ins]
-    insert_new(
-        session,
-        CheckInRow,
-        [
-            {
-                "point_id": c.point_id,
-                "unit_id": f.unit_id,
-                "arrived_at": c.arrived_at,
-                "checked_in_at": c.checked_in_at,
-                "manual": False,
-                "proved": True,
-                "by": f.device_id,
-            }
-            for f, c in check_ins
-        ],
-    )

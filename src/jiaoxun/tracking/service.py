@@ -32,7 +32,8 @@ from jiaoxun.throttle import TokenBuckets
 from jiaoxun.tracking.clock import ShiftClock
 from jiaoxun.tracking.credentials import secret_sha256
 from jiaoxun.tracking.duty_rules import duty_rules, home_zones
-from jiaoxun.tracking.duty_store import DutyKeeper, Found, UnitFixIn
+from jiaoxun.tracking.duty_store import DutyKeeper, UnitFixIn
+from jiaoxun.tracking.found import Found, announced
 from jiaoxun.tracking.geofence import ZoneFences
 from jiaoxun.tracking.models import Device, TrackPoint
 from jiaoxun.tracking.pipeline import (
@@ -257,7 +258,7 @@ class Ingestor:
         self.stats.batches += 1
         if outcome.accepted and not replay:
             self._publish(outcome.accepted)
-            for event in _announce(found):
+            for event in announced(found):
                 self.bus.publish(event)
         return outcome
 
@@ -392,40 +393,6 @@ class Ingestor:
         """Map-match every unit's pending fixes now (before a report)."""
         with self.sessions() as session, session.begin(), self._processing:
             self.duty.flush_all(session, now=now)
-
-
-def _announce(found: Sequence[Found]) -> list[Event]:
-    """The zone events and check-ins found, for the event stream."""
-    events = []
-    for f in found:
-        events += [
-            Event(
-                "zone",
-                e.kind,
-                {
-                    "device_id": f.device_id,
-                    "unit_id": f.unit_id,
-                    "zone": e.zone,
-                    "at": e.at.isoformat(),
-                },
-            )
-            for e in f.taken.fence_events
-        ]
-        events += [
-            Event(
-                "check_in",
-                "created",
-                {
-                    "point_id": c.point_id,
-                    "device_id": f.device_id,
-                    "unit_id": f.unit_id,
-                    "arrived_at": c.arrived_at.isoformat(),
-                    "checked_in_at": c.checked_in_at.isoformat(),
-                },
-            )
-            for c in f.taken.check_ins
-        ]
-    return events
 
 
 def _latest_per_device(fixes: Sequence[Fix]) -> dict[str, Fix]:
