@@ -396,9 +396,11 @@ def steps_timed(ingestor: Ingestor, engine: Engine, result: IngestRun) -> Iterat
         stack.enter_context(patch.object(pipeline, "snap_fixes", snap))
         zones = timed(clock, "zone lookup", ingestor.fences.zones_at)
         stack.enter_context(patch.object(ingestor.fences, "zones_at", zones))
-        for name in ("_geofence", "_persist", "_persist_events", "_publish", "_announce"):
+        for name in ("_duty", "_persist", "_publish"):
             step = timed(clock, name, getattr(ingestor, name))
             stack.enter_context(patch.object(ingestor, name, step))
+        announce = timed(clock, "announced", service.announced)
+        stack.enter_context(patch.object(service, "announced", announce))
         for method in ("execute", "scalars"):
             call = timed_session(result.session_s, getattr(Session, method))
             stack.enter_context(patch.object(Session, method, call))
@@ -781,7 +783,7 @@ def steps_table(run: BackendRun) -> Table:
     orm = ingest.session_s
     persist = {
         "persist: zone of each row": steps["zone lookup"],
-        "persist: insert track points": orm["insert track_point"],
+        "persist: insert track points": ingest.sql_s["insert track_point"],
         "persist: query devices": orm["select device"],
         "persist: update devices": orm["update device"],
         "persist: update units": orm["update unit"],
@@ -789,12 +791,11 @@ def steps_table(run: BackendRun) -> Table:
     rows = {
         "validate, order, jump filter": steps["pipeline"] - steps["snap"],
         "snap to road": steps["snap"],
-        "zone fences and check-ins": steps["_geofence"],
+        "patrol duty: fences, visits, matching, state": steps["_duty"],
         **persist,
         "persist: rest, row dicts and Device objects": steps["_persist"] - sum(persist.values()),
-        "persist zone events, check-ins": steps["_persist_events"],
         "commit": steps["commit"],
-        "build and publish events": steps["_publish"] + steps["_announce"],
+        "build and publish events": steps["_publish"] + steps["announced"],
     }
     rows["rest: sessions, counting"] = ingest.total_s - sum(rows.values())
     table = table_of(
