@@ -218,13 +218,6 @@ def network_with_speeds(
     )
 
 
-def with_learned_speeds(network: RoadNetwork, folder: Path) -> RoadNetwork:
-    """`network` with the speeds learned for it and kept in `folder` (`speeds_path`), averaged
-    over the week; unchanged when none were learned."""
-    speeds = load_speeds(speeds_path(folder, network), network)
-    return network if speeds is None else network_with_speeds(network, speeds)
-
-
 def local_hour_of_week(when: datetime, tz: ZoneInfo) -> int:
     """Hour of the week of `when` (aware) in `tz`: 0 is Monday 0:00 local, 167 Sunday 23:00."""
     local = when.astimezone(tz)
