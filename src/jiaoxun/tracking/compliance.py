@@ -225,7 +225,7 @@ def compliance(
     for code in sorted(codes - {""}):
         home = [u for u in reports if u.zone == code]
         their = [duties[u.unit_id] for u in home if u.unit_id in duties]
-        portions = {
+        together: dict[str, Portions] = {
             key: merge_portions(*(d.on_lines.get(key, {}) for d in their))
             for key in {k for d in their for k in d.on_lines}
         }
@@ -238,7 +238,7 @@ def compliance(
                     rules,
                     code,
                     [c for u in home for c in u.check_ins],
-                    portions,
+                    together,
                     _passes(their),
                     start,
                     end,

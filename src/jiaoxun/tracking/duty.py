@@ -48,6 +48,7 @@ from jiaoxun.tracking.lines import (
     Alongside,
     MandatoryLine,
     Portions,
+    add_portions,
     alongside,
     driven_fractions,
     line_coverage,
@@ -55,6 +56,9 @@ from jiaoxun.tracking.lines import (
     stretch,
 )
 from jiaoxun.tracking.patrol import CheckIn, MandatoryPoint, PointFence, PointVisits, Visit
+
+#: portions as a duty keeps them, added to in place (`tracking.lines.add_portions`)
+Driven = dict[int, tuple[tuple[float, float], ...]]
 
 #: the key of a shift's whole portions, beside those of the line windows ("07:00-08:00")
 SHIFT = "shift"
@@ -159,8 +163,8 @@ class UnitDuty:
     order_m: float = 0.0
     pending: list[tuple[float, float, float]] = field(default_factory=list)
     pending_on_order: bool = False
-    portions: dict[str, Portions] = field(default_factory=dict)
-    on_lines: dict[str, Portions] = field(default_factory=dict)
+    portions: dict[str, Driven] = field(default_factory=dict)
+    on_lines: dict[str, Driven] = field(default_factory=dict)
     line_drive: dict[int, Portions] = field(default_factory=dict)
     passes: dict[int, int] = field(default_factory=dict)
     #: the portions changed since they were last stored
@@ -268,7 +272,7 @@ def _portions_json(portions: Portions) -> dict[str, list[list[float]]]:
     return {str(k): [[lo, hi] for lo, hi in v] for k, v in portions.items()}
 
 
-def _portions_of(data: Mapping[str, Any]) -> Portions:
+def _portions_of(data: Mapping[str, Any]) -> Driven:
     return {int(k): tuple((float(lo), float(hi)) for lo, hi in v) for k, v in data.items()}
 
 
@@ -365,8 +369,8 @@ def flush(duty: UnitDuty, rules: DutyRules, *, keep_anchor: bool = True) -> None
         ]
         on_lines = {k: v for k, v in driven.items() if k in rules.lines_of}
         for key in keys:
-            duty.portions[key] = merge_portions(duty.portions.get(key, {}), driven)
-            duty.on_lines[key] = merge_portions(duty.on_lines.get(key, {}), on_lines)
+            add_portions(duty.portions.setdefault(key, {}), driven)
+            add_portions(duty.on_lines.setdefault(key, {}), on_lines)
         _passes(duty, rules, path)
         duty.portions_dirty = bool(driven) or duty.portions_dirty
     duty.pending = duty.pending[-1:] if keep_anchor and duty.pending else []

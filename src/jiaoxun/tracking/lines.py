@@ -115,6 +115,14 @@ def merge_portions(*portions: Portions) -> Portions:
     return {e: _union(v) for e, v in pieces.items()}
 
 
+def add_portions(into: dict[int, tuple[tuple[float, float], ...]], more: Portions) -> None:
+    """Add `more` to `into`, in place: only the stretches of `more` are touched (a shift's
+    roads grow a few stretches at a time)."""
+    for edge, intervals in more.items():
+        have = into.get(edge)
+        into[edge] = _union([*have, *intervals]) if have else tuple(intervals)
+
+
 def driven_fractions(portions: Portions) -> dict[int, float]:
     """The fraction of each stretch driven."""
     return {e: float(sum(hi - lo for lo, hi in v)) for e, v in portions.items()}
