@@ -64,8 +64,10 @@ class NaiveZoneFences(ZoneFences):
 class NaivePointFence(PointFence):
     """Every point's distance, for every position."""
 
-    def within_xy(self, x: float, y: float, *, margin_m: float) -> list[tuple[int, float]]:
-        distance = np.hypot(self.x - x, self.y - y)
+    def within_xy(
+        self, x: float, y: float, *, margin_m: float, near: Ints | None = None
+    ) -> list[tuple[int, float]]:
+        distance = np.hypot(self.x - x, self.y - y)  # `near` is what the tree would find
         near = np.flatnonzero(distance <= self.radius_m + margin_m)
         return list(zip(near.tolist(), distance[near].tolist(), strict=True))
 
