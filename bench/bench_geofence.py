@@ -33,6 +33,7 @@ from rich.table import Table
 from harness import cache_folder, demo_network, parse_args
 from jiaoxun.city.generate import CityLayout, layout_city
 from jiaoxun.data import DEMO_PBF
+from jiaoxun.geo.matching import stretch_of
 from jiaoxun.geo.network import Floats, Ints, RoadNetwork
 from jiaoxun.geo.places import places_from_pbf
 from jiaoxun.geo.travel import TravelTimes
@@ -45,7 +46,6 @@ from jiaoxun.tracking.lines import (
     driven_portions,
     line_coverage,
     merge_portions,
-    stretch,
 )
 from jiaoxun.tracking.patrol import MandatoryPoint, PointFence, PointVisits
 
@@ -208,13 +208,13 @@ def coverage_cost(
         start = time.perf_counter()
         fractions = driven_fractions(driven_portions(net, track))
         ours.append((time.perf_counter() - start) / len(track))
-    on_line = [{stretch(net, e)[0] for e in line.edges} for line in lines]
+    on_line = [{stretch_of(net, e)[0] for e in line.edges} for line in lines]
     naive = []
     for _ in range(7):
         start = time.perf_counter()
         credited: list[dict[int, list[tuple[float, float]]]] = [{} for _ in lines]
         for a, b in itertools.pairwise(track):
-            pieces = _between(net, stretch(net, a[0], a[1]), stretch(net, b[0], b[1]))
+            pieces = _between(net, stretch_of(net, a[0], a[1]), stretch_of(net, b[0], b[1]))
             for stretches, credit in zip(on_line, credited, strict=True):
                 for e, lo, hi in pieces:
                     if e in stretches:

@@ -30,7 +30,7 @@ Distances are in metres in the network's UTM projection (`Snapper`).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -442,7 +442,7 @@ def _merged(pieces: list[tuple[int, float, float, int]]) -> tuple[Ints, Floats, 
 # -- what the path covers -----------------------------------------------------------------------
 
 
-def stretch_of(network: RoadNetwork, edge: int, fraction: float) -> tuple[int, float]:
+def stretch_of(network: RoadNetwork, edge: int, fraction: float = 0.0) -> tuple[int, float]:
     """The stretch of a directed edge (its lower id with its twin) and the fraction on it."""
     twin = int(network.edge_twin[edge])
     if 0 <= twin < edge:
@@ -459,10 +459,11 @@ def path_portions(network: RoadNetwork, path: MatchedPath) -> Portions:
         key, a = stretch_of(network, e, lo)
         _, b = stretch_of(network, e, hi)
         pieces.setdefault(key, []).append((min(a, b), max(a, b)))
-    return {key: _union(intervals) for key, intervals in pieces.items()}
+    return {key: union_intervals(intervals) for key, intervals in pieces.items()}
 
 
-def _union(intervals: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+def union_intervals(intervals: Iterable[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """Intervals merged where they overlap or touch, sorted."""
     merged: list[tuple[float, float]] = []
     for lo, hi in sorted(intervals):
         if merged and lo <= merged[-1][1]:

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from jiaoxun.geo.matching import MatchedPath, Matcher, path_length_m, path_portions
+from jiaoxun.geo.matching import MatchedPath, Matcher, path_length_m, path_portions, stretch_of
 from jiaoxun.geo.network import Ints, RoadNetwork
 from jiaoxun.tracking.clock import in_window, window_key
 from jiaoxun.tracking.geofence import FenceEvent, FenceState, ZoneFences
@@ -53,7 +53,6 @@ from jiaoxun.tracking.lines import (
     driven_fractions,
     line_coverage,
     merge_portions,
-    stretch,
 )
 from jiaoxun.tracking.patrol import CheckIn, MandatoryPoint, PointFence, PointVisits, Visit
 
@@ -107,7 +106,7 @@ class DutyRules:
         lines_of: dict[int, set[int]] = {}
         for line in lines:
             for edge in line.edges:
-                key = stretch(network, edge)[0]
+                key = stretch_of(network, edge)[0]
                 for k in (key, *(other for other, _ in beside.get(key, ()))):
                     lines_of.setdefault(k, set()).add(line.id)
         return cls(
@@ -383,8 +382,8 @@ def _passes(duty: UnitDuty, rules: DutyRules, path: MatchedPath) -> None:
         path.piece_edge.tolist(), path.piece_from.tolist(), path.piece_to.tolist(), strict=True
     )
     for edge, lo, hi in pieces:
-        key, a = stretch(rules.network, edge, lo)
-        _, b = stretch(rules.network, edge, hi)
+        key, a = stretch_of(rules.network, edge, lo)
+        _, b = stretch_of(rules.network, edge, hi)
         for line_id in rules.lines_of.get(key, ()):
             line = lines.get(line_id)
             if line is None:

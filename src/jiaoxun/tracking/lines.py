@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 
 from jiaoxun.errors import InvalidInput
+from jiaoxun.geo.matching import stretch_of, union_intervals
 from jiaoxun.geo.network import RoadNetwork
 from jiaoxun.geo.snap import Snapper
 
@@ -40,14 +41,6 @@ class MandatoryLine:
     passes_per_shift: int = 1
     #: local daily windows ("07:00", "08:00") within which it must be driven; none: any time
     windows: tuple[tuple[str, str], ...] = ()
-
-
-def stretch(network: RoadNetwork, edge: int, fraction: float = 0.0) -> tuple[int, float]:
-    """The stretch of a directed edge (its lower id with its twin) and the fraction on it."""
-    twin = int(network.edge_twin[edge])
-    if 0 <= twin < edge:
-        return twin, 1.0 - fraction
-    return edge, fraction
 
 
 def _between(
@@ -72,16 +65,6 @@ def _between(
     return [(ea, min(fa, end_a), max(fa, end_a)), (eb, min(fb, end_b), max(fb, end_b))]
 
 
-def _union(intervals: Iterable[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
-    merged: list[tuple[float, float]] = []
-    for lo, hi in sorted(intervals):
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return tuple(merged)
-
-
 def driven_portions(
     network: RoadNetwork,
     track: Iterable[tuple[int, float, datetime]],
@@ -98,12 +81,12 @@ def driven_portions(
         if edge < 0:
             prev = None
             continue
-        here = (*stretch(network, edge, fraction), at)
+        here = (*stretch_of(network, edge, fraction), at)
         if prev is not None and (at - prev[2]).total_seconds() <= max_gap_s:
             for e, lo, hi in _between(network, prev[:2], here[:2]):
                 pieces.setdefault(e, []).append((lo, hi))
         prev = here
-    return {e: _union(v) for e, v in pieces.items()}
+    return {e: union_intervals(v) for e, v in pieces.items()}
 
 
 def merge_portions(*portions: Portions) -> Portions:
@@ -112,7 +95,7 @@ def merge_portions(*portions: Portions) -> Portions:
     for p in portions:
         for edge, intervals in p.items():
             pieces.setdefault(edge, []).extend(intervals)
-    return {e: _union(v) for e, v in pieces.items()}
+    return {e: union_intervals(v) for e, v in pieces.items()}
 
 
 def add_portions(into: dict[int, tuple[tuple[float, float], ...]], more: Portions) -> None:
@@ -120,7 +103,7 @@ def add_portions(into: dict[int, tuple[tuple[float, float], ...]], more: Portion
     roads grow a few stretches at a time)."""
     for edge, intervals in more.items():
         have = into.get(edge)
-        into[edge] = _union([*have, *intervals]) if have else tuple(intervals)
+        into[edge] = union_intervals([*have, *intervals]) if have else tuple(intervals)
 
 
 def driven_fractions(portions: Portions) -> dict[int, float]:
@@ -130,7 +113,7 @@ def driven_fractions(portions: Portions) -> dict[int, float]:
 
 def line_length_m(network: RoadNetwork, line_edges: Iterable[int]) -> float:
     """The length of a line in metres, a stretch listed in both directions counted once."""
-    stretches = sorted({stretch(network, e)[0] for e in line_edges})
+    stretches = sorted({stretch_of(network, e)[0] for e in line_edges})
     return float(network.edge_length_m[stretches].sum())
 
 
@@ -156,7 +139,7 @@ def alongside(
     """
     index = {int(e): i for i, e in enumerate(snapper.line_edge)}
     found: dict[int, tuple[tuple[int, float], ...]] = {}
-    for key in sorted({stretch(network, e)[0] for line in lines for e in line.edges}):
+    for key in sorted({stretch_of(network, e)[0] for line in lines for e in line.edges}):
         if key not in index:
             continue
         own = snapper.lines[index[key]]
@@ -216,7 +199,7 @@ def line_coverage(
         found = max(fraction_of.get(key, 0.0), fraction_of.get(twin, 0.0) if twin >= 0 else 0.0)
         return min(max(found, 0.0), 1.0)
 
-    stretches = sorted({stretch(network, e)[0] for e in line_edges})
+    stretches = sorted({stretch_of(network, e)[0] for e in line_edges})
     lengths = network.edge_length_m[stretches]
     shares = np.array([share(s) for s in stretches])
     if beside:
