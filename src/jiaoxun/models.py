@@ -1,6 +1,7 @@
 """Every table of jiaoxun in one metadata, for migrations and tests."""
 
 from jiaoxun.activities.models import Activity
+from jiaoxun.analytics.models import CalendarDay, Recognition
 from jiaoxun.audit.models import AuditEntry
 from jiaoxun.city.models import City, Kiosk, PatrolLine, PatrolPoint, Zone
 from jiaoxun.db import Base
@@ -21,6 +22,7 @@ __all__ = [
     "Activity",
     "ApiToken",
     "AuditEntry",
+    "CalendarDay",
     "CategoryRow",
     "CheckInRow",
     "City",
@@ -32,6 +34,7 @@ __all__ = [
     "Officer",
     "PatrolLine",
     "PatrolPoint",
+    "Recognition",
     "ResponsePlanRow",
     "StreamTicket",
     "TierRow",

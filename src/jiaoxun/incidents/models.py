@@ -27,6 +27,8 @@ from jiaoxun.incidents.lifecycle import IncidentState, OrderState
 from jiaoxun.incidents.targets import Applies
 from jiaoxun.units.models import Unit
 
+#: origins of an incident record
+LIVE, IMPORTED, SIMULATED = "live", "imported", "simulated"
 _ACTIVE_ORDERS = "state IN ('issued', 'acknowledged', 'en_route', 'arrived')"
 
 
@@ -122,6 +124,13 @@ class Incident(Base):
     #: the 1-3-5 tiers in force when the call was taken, copied: later edits do not reach it
     #: (None: taken before tiers were copied; judged by the tiers of today)
     tiers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: where the record comes from: taken here ("live"), imported from another center's CAD
+    #: ("imported") or written by the history simulator ("simulated")
+    origin: Mapped[str] = mapped_column(String(10), default=LIVE, server_default=LIVE)
+    #: the import (file and mapping) or simulation (scenario and seed) that wrote it
+    batch: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    #: units that responded, when the record carries a count instead of orders (imported)
+    units_responding: Mapped[int | None] = mapped_column(Integer)
 
     orders: Mapped[list[DispatchOrder]] = relationship(
         back_populates="incident", order_by="DispatchOrder.id"
