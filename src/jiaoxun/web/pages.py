@@ -1,5 +1,6 @@
 """The browser pages: the command center at `/`, the officer's mobile page at `/officer`, the
-API's documentation at `/docs`, user administration at `/admin`.
+API's documentation at `/docs`, user administration at `/admin`, the commander's statistics at
+`/stats`.
 
 Plain ES modules and CSS served as static files, with Leaflet and Swagger UI from the project's
 npm lock file (`node_modules`, installed by the set-up command): no build step, no CDN, no tile
@@ -21,7 +22,7 @@ from jiaoxun.web.deps import current_user
 
 STATIC = Path(__file__).parent / "static"
 _PROJECT_NODE_MODULES = Path(__file__).resolve().parents[3] / "node_modules"
-_VENDOR = {"leaflet": "leaflet/dist", "swagger-ui": "swagger-ui-dist"}
+_VENDOR = {"leaflet": "leaflet/dist", "swagger-ui": "swagger-ui-dist", "chartjs": "chart.js/dist"}
 log = logging.getLogger(__name__)
 
 
@@ -51,6 +52,10 @@ def mount_pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/admin", include_in_schema=False)
     def user_administration() -> FileResponse:
         return FileResponse(STATIC / "admin.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/stats", include_in_schema=False)
+    def statistics() -> FileResponse:
+        return FileResponse(STATIC / "stats.html", headers={"Cache-Control": "no-cache"})
 
     if settings.docs != "off":
         _mount_docs(app, login=settings.docs == "login")
