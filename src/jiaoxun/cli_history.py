@@ -72,7 +72,11 @@ def _data_lines(file: Path) -> int:
 
 
 def _errors_table(errors: tuple[RowError, ...]) -> Table:
-    table = Table("row", "field", "column", "rule", "value", title="rejected rows")
+    table = Table(title="rejected rows (row 1 is the header)")
+    table.add_column("row", justify="right", no_wrap=True)
+    table.add_column("field", no_wrap=True)
+    for name in ("column", "rule", "value"):
+        table.add_column(name, overflow="fold")  # never cut: the user looks for it in the file
     for e in errors:
         table.add_row(str(e.row), e.field, escape(e.column), escape(e.rule), escape(repr(e.value)))
     return table

@@ -287,7 +287,10 @@ def _integer(text: str, lowest: int, highest: int) -> int:
 
 
 def _seconds(text: str) -> timedelta:
-    return timedelta(seconds=_number(text, 0, math.inf))
+    seconds = _number(text, -math.inf, math.inf)
+    if seconds < 0:
+        raise _Bad("must be seconds >= 0", text)
+    return timedelta(seconds=seconds)
 
 
 _Parse = Callable[[str], Any]
