@@ -41,7 +41,8 @@ from sqlalchemy.exc import OperationalError
 
 from bench_api import backends_for, fresh_database
 from harness import parse_args, scratch_folder
-from jiaoxun.analytics.importer import RowReader, batch_name, import_history, mapping_named
+from jiaoxun.analytics.importer import RowReader, batch_name, import_history
+from jiaoxun.analytics.mapping import mapping_named
 from jiaoxun.db import make_engine, migrate, transaction
 from jiaoxun.incidents.models import CategoryRow, Incident
 from jiaoxun.incidents.reference import seed_reference

@@ -11,7 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from jiaoxun.analytics.importer import RowError, import_history, mapping_named
+from jiaoxun.analytics.importer import RowError, import_history
+from jiaoxun.analytics.mapping import mapping_named
 from jiaoxun.cli_common import command_session, out, progress_bar
 from jiaoxun.incidents.reference import seed_reference
 

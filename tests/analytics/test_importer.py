@@ -16,13 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from jiaoxun.analytics.importer import (
-    RowError,
-    batch_name,
-    import_history,
-    mapping_from_toml,
-    mapping_named,
-)
+from jiaoxun.analytics.importer import RowError, batch_name, import_history
+from jiaoxun.analytics.mapping import mapping_from_toml, mapping_named
 from jiaoxun.cli import app
 from jiaoxun.data import MAPPINGS
 from jiaoxun.db import make_engine
@@ -296,3 +291,69 @@ def test_the_cli_imports_and_exits_non_zero_on_bad_rows(
     missing = runner.invoke(app, ["history", "import", str(good), "--mapping", "no"], env=env)
     assert missing.exit_code == 2
     assert "neither a file nor a shipped mapping" in missing.output
+
+
+OTHER_MAPPING = """
+source = "122"
+timezone = "Asia/Shanghai"
+number_prefix = "HRB"
+
+[file]
+delimiter = ";"
+null = ["", "-"]
+
+[category]
+default = "999900"
+column = "kind"
+values = { fight = "020100" }
+
+[fields]
+id = "no"
+lon = "x"
+lat = "y"
+
+[fields.call_at]
+column = "received"
+
+[fields.priority]
+column = "level"
+max = 4
+
+[fields.arrived_at]
+column = "on_scene"
+
+[fields.closed_at]
+column = "done"
+format = "%d.%m.%Y %H:%M"
+"""
+
+
+def test_a_mapping_of_timestamp_columns_and_category_values(db: Session, tmp_path: Path) -> None:
+    mapping_path = tmp_path / "harbin_cad.toml"
+    mapping_path.write_text(OTHER_MAPPING)
+    data = tmp_path / "calls.csv"
+    data.write_text(
+        "\ufeffno;received;x;y;level;kind;on_scene;done\n"  # with a BOM, as Excel writes
+        "1;2024-05-01 08:00:00;126.6;45.75;2;fight;2024-05-01T00:04:00+00:00;01.05.2024 09:00\n"
+        "2;2024-05-01 09:00:00;126.6;45.75;1;010100;-;-\n"  # a category code as it is
+        "3;2024-05-01 10:00:00;126.6;45.75;3;noise;2024-05-01 09:59:00;-\n"  # arrived before
+        "4;2024-05-01;126.6;45.75;3;noise;-;-\n"  # a date alone
+    )
+    result = import_history(db, data, mapping_from_toml(mapping_path))
+    assert result.batch == "harbin_cad:calls.csv"
+    assert result.errors == (
+        RowError(4, "arrived_at", "on_scene", "must not be before call_at", "2024-05-01 09:59:00"),
+        RowError(5, "call_at", "received", "must be a date and time as iso", "2024-05-01"),
+    )
+    one, two = imported_rows(db, result.batch)
+    assert (one.number, one.source, one.category_code, two.category_code) == (
+        "HRB1",
+        Source.TRAFFIC_122,
+        "020100",
+        "010100",
+    )
+    assert one.call_at == datetime(2024, 5, 1, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+    assert one.arrived_at == datetime(2024, 5, 1, 0, 4, tzinfo=UTC)  # its own offset
+    assert one.closed_at == datetime(2024, 5, 1, 1, 0, tzinfo=UTC)
+    assert (two.dispatched_at, two.arrived_at, two.closed_at) == (None, None, two.call_at)
+    assert one.units_responding is None

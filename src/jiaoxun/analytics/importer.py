@@ -1,14 +1,11 @@
 """Past CAD records imported from another center's CSV export, so that statistics compare with
 history.
 
-A *mapping* (a small TOML file, see ``jiaoxun/data/mappings/seattle_spd.toml``) declares how one
-export reads: its encoding and NULL markers, the time zone of its local times, the prefix that
-makes its ids our incident numbers, and for each incident field the column it comes from and how
-to read it (a timestamp, or seconds after the call). Every row is checked against the mapping; a
-bad row is rejected with the row number as a spreadsheet shows it (the header is row 1), the
-field, the column, the rule and the value, and the good rows are imported: a few bad records
-must not hold back a year of good ones. With ``strict`` the file is all or nothing. A rejected
-row makes the CLI exit non-zero either way.
+A mapping (`jiaoxun.analytics.mapping`) declares how one export reads. Every row is checked
+against it; a bad row is rejected with the row number as a spreadsheet shows it (the header is
+row 1), the field, the column, the rule and the value, and the good rows are imported: a few bad
+records must not hold back a year of good ones. With ``strict`` the file is all or nothing. A
+rejected row makes the CLI exit non-zero either way.
 
 Imported incidents are closed records (``origin="imported"``, ``created_by="import"``, ``batch``
 naming the mapping and the file), written in Core batches with ``ON CONFLICT DO NOTHING`` on the
@@ -20,23 +17,21 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jiaoxun.data import MAPPINGS
+from jiaoxun.analytics.mapping import LaterTime, Mapping
 from jiaoxun.db import insert_new
 from jiaoxun.errors import DataSourceError, InvalidInput
 from jiaoxun.incidents.lifecycle import IncidentState
-from jiaoxun.incidents.models import IMPORTED, CategoryRow, Incident, Source
+from jiaoxun.incidents.models import IMPORTED, CategoryRow, Incident
 
 #: rows written per Core batch
 CHUNK_ROWS = 2000
@@ -45,161 +40,6 @@ IMPORTER = "import"
 NUMBER_CHARS = 30  # incident.number
 BATCH_CHARS = 80  # incident.batch
 ADDRESS_CHARS = 200  # incident.address
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class FileFormat(_Frozen):
-    """How the CSV file is written."""
-
-    encoding: str = "utf-8-sig"  # a BOM, as spreadsheet programs write, is skipped
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    quotechar: str = Field(default='"', min_length=1, max_length=1)
-    #: values that mean "no value" (compared after stripping spaces)
-    null: tuple[str, ...] = ("", "NULL")
-
-
-class TimeColumn(_Frozen):
-    """A timestamp column: ISO 8601 (``"iso"``) or a ``strptime`` format; local time in the
-    mapping's time zone unless the value carries its own offset."""
-
-    column: str
-    format: str = "iso"
-
-
-class LaterTime(_Frozen):
-    """A time after the call: a timestamp column, or a column of seconds after the call."""
-
-    column: str | None = None
-    format: str = "iso"
-    seconds_after_call: str | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if (self.column is None) == (self.seconds_after_call is None):
-            raise ValueError("give exactly one of 'column' and 'seconds_after_call'")
-        return self
-
-
-class PriorityColumn(_Frozen):
-    """An integer priority, kept on the source's own scale (Seattle: 1 to 7)."""
-
-    column: str
-    min: int = 1
-    max: int = 9
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}")
-        return self
-
-
-class AddressColumns(_Frozen):
-    """The address: the non-empty values of these columns, joined."""
-
-    columns: tuple[str, ...] = Field(min_length=1)
-    join: str = ", "
-
-
-class CategoryMap(_Frozen):
-    """The incident category: `default`, or the code the column's value maps to in `values`
-    (a value that is itself a category code is taken as it is; any other, `default`)."""
-
-    default: str = "999900"
-    column: str | None = None
-    values: dict[str, str] = Field(default_factory=dict)
-
-
-class Fields(_Frozen):
-    """Where each incident field comes from."""
-
-    id: str  # the record's id in the source system (unique within it)
-    call_at: TimeColumn
-    lon: str
-    lat: str
-    priority: PriorityColumn
-    dispatched_at: LaterTime | None = None
-    arrived_at: LaterTime | None = None
-    closed_at: LaterTime | None = None
-    address: AddressColumns | None = None
-    units_responding: str | None = None
-
-
-class Mapping(_Frozen):
-    """How one CAD export maps to incidents; `name` is the mapping file's stem."""
-
-    name: str
-    description: str = ""
-    source: Source = Source.POLICE_110
-    timezone: str
-    number_prefix: str = Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")
-    #: west, south, east, north (degrees): a point outside is rejected
-    area: tuple[float, float, float, float] | None = None
-    file: FileFormat = FileFormat()
-    category: CategoryMap = CategoryMap()
-    fields: Fields
-
-    @model_validator(mode="after")
-    def _known_zone(self) -> Self:
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"timezone {self.timezone!r} is not an IANA time zone") from None
-        return self
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def columns(self) -> list[str]:
-        """Every CSV column the mapping reads."""
-        f = self.fields
-        named = [f.id, f.call_at.column, f.lon, f.lat, f.priority.column, f.units_responding]
-        for later in (f.dispatched_at, f.arrived_at, f.closed_at):
-            if later is not None:
-                named += [later.column, later.seconds_after_call]
-        named += list(f.address.columns) if f.address else []
-        named.append(self.category.column)
-        return list(dict.fromkeys(c for c in named if c is not None))
-
-    def codes(self) -> set[str]:
-        """Every category code the mapping may write."""
-        return {self.category.default, *self.category.values.values()}
-
-
-def mapping_from_toml(path: Path) -> Mapping:
-    """The mapping in `path`; a malformed one raises InvalidInput naming the key and the rule."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DataSourceError(f"mapping {path} cannot be read: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"mapping {path} is not valid TOML: {exc}") from None
-    try:
-        return Mapping.model_validate({"name": path.stem, **data})
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or '(top)'}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise InvalidInput(f"mapping {path}: {problems}") from None
-
-
-def mapping_named(name_or_path: str) -> Mapping:
-    """A mapping shipped with jiaoxun by name (``seattle_spd``), or a TOML file by path."""
-    path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
-        return mapping_from_toml(path)
-    shipped = MAPPINGS / f"{name_or_path}.toml"
-    if not shipped.is_file():
-        known = ", ".join(sorted(p.stem for p in MAPPINGS.glob("*.toml")))
-        raise InvalidInput(
-            f"mapping {name_or_path!r} is neither a file nor a shipped mapping ({known})"
-        )
-    return mapping_from_toml(shipped)
 
 
 def batch_name(mapping: Mapping, file: Path) -> str:
@@ -312,6 +152,9 @@ class RowReader:
                 f"mapping {mapping.name!r} reads columns the file does not have: "
                 f"{', '.join(missing)} (the file's columns: {', '.join(header)})"
             )
+        twice = [c for c in mapping.columns() if header.count(c) > 1]
+        if twice:
+            raise InvalidInput(f"the file has more than one column named {', '.join(twice)}")
         self._mapping, self._width, self._batch = mapping, len(header), batch
         self._codes = codes  # in the database: a column value that is one is taken as it is
         self._at = {c: header.index(c) for c in mapping.columns()}
@@ -364,12 +207,12 @@ class RowReader:
                     got[name] = parse(text)
                 except _Bad as bad:
                     errors.append(RowError(row, name, column, bad.rule, bad.value))
-        errors += self._check_whole(got, row)
+        errors += self._check_whole(got, values, row)
         if errors:
             return None, errors
         return self._record(values, got), []
 
-    def _check_whole(self, got: dict[str, Any], row: int) -> list[RowError]:
+    def _check_whole(self, got: dict[str, Any], values: list[str], row: int) -> list[RowError]:
         """Rules across fields: the id unique in the file and short enough, the point in the
         area, timestamps not before the call."""
         m, errors = self._mapping, []
@@ -397,7 +240,8 @@ class RowReader:
             at = got.get(name)
             if isinstance(at, datetime) and call_at is not None and at < call_at:
                 column = getattr(m.fields, name).column
-                errors.append(RowError(row, name, column, "must not be before call_at", str(at)))
+                rule = "must not be before call_at"
+                errors.append(RowError(row, name, column, rule, self._text(values, column) or ""))
         return errors
 
     def _record(self, values: list[str], got: dict[str, Any]) -> dict[str, Any]:
