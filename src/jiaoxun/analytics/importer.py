@@ -233,8 +233,9 @@ class RowReader:
                 rule = (
                     f"must lie in the mapping's area {west:g}..{east:g} E, {south:g}..{north:g} N"
                 )
-                columns = f"{m.fields.lon},{m.fields.lat}"
-                errors.append(RowError(row, "lon,lat", columns, rule, f"{lon:g},{lat:g}"))
+                f = m.fields
+                point = f"{self._text(values, f.lon)},{self._text(values, f.lat)}"  # as written
+                errors.append(RowError(row, "lon,lat", f"{f.lon},{f.lat}", rule, point))
         call_at = got.get("call_at")
         for name in ("dispatched_at", "arrived_at", "closed_at"):
             at = got.get(name)
