@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     arrival_radius_m: float = Field(default=50.0, gt=0, le=1000)
     #: the officer's "arrived" and the GPS arrival further apart than this are flagged
     arrival_gap_min: float = Field(default=1.0, gt=0)
+    #: statistics: outcome codes that make a closed incident an invalid call (counted apart)
+    stats_invalid_outcomes: list[str] = Field(
+        default_factory=lambda: ["invalid", "prank", "silent", "misdial"]
+    )
+    #: statistics: categories watched for staying at zero (robbery, snatching, gang fight,
+    #: provoking trouble: the article's list); each counts its sub-categories
+    stats_watched_categories: list[str] = Field(
+        default_factory=lambda: ["010200", "010300", "020101", "020500"]
+    )
+    #: statistics: the side (m) of the road cells of 见警率 (visibility)
+    stats_visibility_cell_m: float = Field(default=500.0, ge=50, le=5000)
+    #: statistics: the unit-shifts 盘查率 and 管事率 are divided by: "planned" (every unit on
+    #: every shift) or "recorded" (the shifts with a stored patrol duty)
+    stats_rate_shifts: Literal["planned", "recorded"] = "planned"
     #: a new incident this close (m) and this soon (minutes) to an open one of the same kind is
     #: flagged as a possible duplicate
     duplicate_radius_m: float = 200.0

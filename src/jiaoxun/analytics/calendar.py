@@ -81,7 +81,7 @@ class StatutoryCalendar:
         CalendarUnknown
             When neither the overrides nor the package know that year's `holiday`.
         """
-        days = [
+        days: list[date] = [
             d
             for d, name in chinese_calendar.holidays.items()
             if d.year == year and name == holiday and d not in self.overrides

@@ -66,8 +66,8 @@ def period_of(kind: str, at: date, *, start: date | None = None, end: date | Non
         iso = monday.isocalendar()
         return Period("week", monday, monday + timedelta(days=6), f"{iso.year}-W{iso.week:02d}")
     if kind == "month":
-        last = gregorian.monthrange(at.year, at.month)[1]
-        return Period("month", at.replace(day=1), at.replace(day=last), f"{at:%Y-%m}")
+        days = gregorian.monthrange(at.year, at.month)[1]
+        return Period("month", at.replace(day=1), at.replace(day=days), f"{at:%Y-%m}")
     if kind == "quarter":
         q = (at.month - 1) // 3
         first = date(at.year, 3 * q + 1, 1)

@@ -19,6 +19,7 @@ class Permission(enum.StrEnum):
     ACT_ON_ORDERS = "act_on_orders"  # move dispatch orders through their states
     MANAGE_UNITS = "manage_units"  # unit status and positions
     READ_AUDIT = "read_audit"
+    READ_STATISTICS = "read_statistics"  # the statistics page and its exports
     CONFIGURE = "configure"  # categories, response plans, 1-3-5 tiers
     READ_USERS = "read_users"  # the accounts, their roles and locks
     MANAGE_USERS = "manage_users"  # create, disable, reset passwords, revoke tokens
@@ -32,6 +33,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.TAKE_CALLS,
             Permission.ACT_ON_ORDERS,
             Permission.MANAGE_UNITS,
+            Permission.READ_STATISTICS,
         }
     ),
     Role.OFFICER: frozenset(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun import __version__
 from jiaoxun.activities.api import router as activities_router
+from jiaoxun.analytics.api import router as analytics_router
 from jiaoxun.audit.api import router as audit_router
 from jiaoxun.city.api import router as city_router
 from jiaoxun.city.context import load_city_context
@@ -144,6 +145,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         activities_router,
         eta_router,
         patrol_router,
+        analytics_router,
     )
     for router in routers:
         app.include_router(router)

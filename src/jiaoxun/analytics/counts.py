@@ -1,0 +1,113 @@
+"""The counted figures: incidents by category level with duplicates and invalid calls apart,
+initiative work (violations, assists, stop-checks), recognitions, and the watched categories
+that must stay at zero. Each is counted in every window by one grouped query."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from jiaoxun.activities.models import Activity, ActivityKind
+from jiaoxun.analytics.models import Recognition, RecognitionKind
+from jiaoxun.analytics.scope import Scope, Window, in_windows
+from jiaoxun.incidents.lifecycle import IncidentState
+from jiaoxun.incidents.models import Incident, Source
+
+VALID, MERGED, INVALID = "valid", "merged", "invalid"
+
+
+@dataclass
+class Counts:
+    """Counts per window tag: by category code and class, by origin, of activities and of
+    recognitions by kind."""
+
+    categories: dict[str, Counter[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    origins: Counter[str] = field(default_factory=Counter)
+    activities: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    recognitions: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    patrol_found: Counter[str] = field(default_factory=Counter)  # incidents found on patrol
+
+    def incidents(self, tag: str, *, prefix: str = "", kind: str = VALID) -> int:
+        """Incidents of the class `kind` whose category code starts with `prefix`."""
+        return sum(
+            n
+            for (code, cls), n in self.categories[tag].items()
+            if cls == kind and code.startswith(prefix)
+        )
+
+
+def incident_class(invalid_outcomes: tuple[str, ...]) -> Any:
+    """merged (a duplicate), invalid (cancelled, or closed with an invalid-call outcome), or
+    valid: the incidents counted."""
+    return case(
+        (Incident.state == IncidentState.MERGED, MERGED),
+        (
+            or_(
+                Incident.state == IncidentState.CANCELLED,
+                Incident.outcome_code.in_(invalid_outcomes),
+            ),
+            INVALID,
+        ),
+        else_=VALID,
+    )
+
+
+def count(
+    session: Session,
+    scope: Scope,
+    windows: list[Window],
+    *,
+    invalid_outcomes: tuple[str, ...],
+) -> Counts:
+    counts = Counts()
+    cls = incident_class(invalid_outcomes).label("cls")
+    incidents = in_windows(
+        windows,
+        Incident.call_at,
+        lambda when: (
+            select(
+                Incident.category_code.label("code"),
+                cls,
+                Incident.origin.label("origin"),
+                Incident.source.label("source"),
+                func.count().label("n"),
+            )
+            .where(when, scope.incidents())
+            .group_by(Incident.category_code, cls, Incident.origin, Incident.source)
+        ),
+    )
+    for row in session.execute(incidents):
+        counts.categories[row.tag][(row.code, row.cls)] += row.n
+        if row.tag == "this":
+            counts.origins[row.origin] += row.n
+        if row.source == Source.PATROL and row.cls == VALID:
+            counts.patrol_found[row.tag] += row.n
+    activities = in_windows(
+        windows,
+        Activity.at,
+        lambda when: (
+            select(Activity.kind.label("kind"), func.count().label("n"))
+            .where(when, scope.records(Activity.zone_id, Activity.unit_id))
+            .group_by(Activity.kind)
+        ),
+    )
+    for row in session.execute(activities):
+        counts.activities[row.tag][ActivityKind(row.kind).value] += row.n
+    recognitions = in_windows(
+        windows,
+        Recognition.at,
+        lambda when: (
+            select(Recognition.kind.label("kind"), func.count().label("n"))
+            .where(when, scope.records(Recognition.zone_id, Recognition.unit_id))
+            .group_by(Recognition.kind)
+        ),
+    )
+    for row in session.execute(recognitions):
+        counts.recognitions[row.tag][RecognitionKind(row.kind).value] += row.n
+    return counts
