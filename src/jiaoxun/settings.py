@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     #: a 110 call may be entered up to this long after it came in (its call_at)
     call_max_age_h: float = Field(default=24.0, gt=0)
+    #: on its first start the demo city gets a simulated history (a year before the reform, two
+    #: months after: `jiaoxun history simulate`) so that the statistics page has a past to show
+    demo_history: bool = True
     #: the API description (/openapi.json) with Swagger UI at /docs: "login" asks a bearer token
     #: for the description, "public" does not (development), "off" serves neither
     docs: Literal["off", "public", "login"] = "login"
