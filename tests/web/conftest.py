@@ -28,6 +28,19 @@ from jiaoxun.web.server import prepare
 MQTT_URL = os.environ.get("JIAOXUN_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_demo_history() -> Iterator[None]:
+    """The test centers start without the demo city's simulated history (its figures would
+    mix with the tests' own incidents); tests/analytics/test_history.py asks for it."""
+    saved = os.environ.get("JIAOXUN_DEMO_HISTORY")
+    os.environ["JIAOXUN_DEMO_HISTORY"] = "0"
+    yield
+    if saved is None:
+        os.environ.pop("JIAOXUN_DEMO_HISTORY", None)
+    else:
+        os.environ["JIAOXUN_DEMO_HISTORY"] = saved
+
+
 def own_passwords(engine: Engine, names: list[str]) -> dict[str, str]:
     """Each user's first-login password changed once, as his first login would (the forced
     change itself is tested in test_users_api): the tests log in with passwords of their own."""

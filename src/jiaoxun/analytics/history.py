@@ -24,13 +24,15 @@ from sqlalchemy.orm import Session
 from jiaoxun.activities.models import Activity
 from jiaoxun.analytics import history_incidents, history_rows, history_street
 from jiaoxun.analytics.history_draw import Days
-from jiaoxun.analytics.history_scenario import WEEKDAYS, Scenario
+from jiaoxun.analytics.history_scenario import REFORM, WEEKDAYS, Scenario
 from jiaoxun.analytics.models import Recognition
-from jiaoxun.city.context import CityContext
+from jiaoxun.city.context import CityContext, load_city_context
 from jiaoxun.errors import Conflict, InvalidInput
 from jiaoxun.incidents.models import SIMULATED, DispatchOrder, Incident, VerdictRow
 from jiaoxun.settings import Settings
 
+#: the seed of the demo city's history, written on its first start
+DEMO_SEED = 110
 #: the longest history written at once (a bound on the work, not a rule of the domain)
 MAX_DAYS = 3 * 366
 #: rows inserted in one statement
@@ -202,6 +204,22 @@ def simulate_history(
         activities=written["activity"],
         recognitions=written["recognition"],
         replaced=replaced,
+    )
+
+
+def simulate_demo_history(session: Session, settings: Settings, *, now: datetime) -> HistoryWritten:
+    """The demo city's history on its first start: the `REFORM` scenario with `DEMO_SEED`
+    over the default periods, so that the statistics page has a year to show."""
+    before, after = default_periods(now.astimezone(settings.tz).date())
+    return simulate_history(
+        session,
+        load_city_context(session, settings),
+        settings,
+        scenario=REFORM,
+        seed=DEMO_SEED,
+        before=before,
+        after=after,
+        now=now,
     )
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from jiaoxun.analytics.history import simulate_demo_history
 from jiaoxun.city import service as city_service
 from jiaoxun.db import make_engine, migrate, transaction
 from jiaoxun.incidents.reference import seed_reference
@@ -19,7 +20,8 @@ from jiaoxun.users.service import seed_users
 def prepare(
     settings: Settings, *, step: Callable[[str], None] = lambda _: None
 ) -> tuple[Engine, dict[str, tuple[Role, str]]]:
-    """Migrate, build the demo city if no city is stored, seed what is missing.
+    """Migrate, build the demo city if no city is stored, seed what is missing; a demo city
+    built now also gets its simulated history (unless `settings.demo_history` is off).
 
     Returns the engine and the users created now with their first-login passwords.
     """
@@ -27,10 +29,14 @@ def prepare(
     step("migrating the database")
     migrate(engine)
     with transaction(engine) as session:
-        if city_service.current_city(session) is None:
+        first_start = city_service.current_city(session) is None
+        if first_start:
             city_service.build_city(session, settings, step=step)
         step("seeding categories, response plans, 1-3-5 tiers, crews and users")
         seed_reference(session)
         seed_crews(session, now=datetime.now(UTC))
         users = seed_users(session)
+        if first_start and settings.demo_history:
+            step("simulating the demo city's history for the statistics")
+            simulate_demo_history(session, settings, now=datetime.now(UTC))
     return engine, users
