@@ -14,9 +14,11 @@ from rich.table import Table
 from jiaoxun.analytics.importer import RowError, import_history
 from jiaoxun.analytics.mapping import mapping_named
 from jiaoxun.cli_common import command_session, out, progress_bar
+from jiaoxun.cli_history_simulate import simulate_command
 from jiaoxun.incidents.reference import seed_reference
 
 history_app = typer.Typer(help="Past records: CAD history imported from CSV, for statistics.")
+history_app.command("simulate")(simulate_command)
 
 #: exit code of an import that rejected rows (a mapping or file error exits 2)
 REJECTED_EXIT = 1
