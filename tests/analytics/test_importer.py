@@ -49,19 +49,21 @@ def imported_rows(session: Session, batch: str) -> list[Incident]:
     return list(session.scalars(query))
 
 
-def test_the_seattle_sample_imports_all_but_its_call_without_location(db: Session) -> None:
+def test_the_seattle_sample_imports_every_call(db: Session) -> None:
     result = import_history(db, SEATTLE, mapping_named("seattle_spd"))
     assert (result.read, result.imported, result.already_there, result.rejected) == (
         1000,
-        999,
+        1000,
         0,
-        1,
+        0,
     )
-    assert result.errors == (NO_LOCATION,)
     assert result.batch == "seattle_spd:seattle_spd_dispatch_2024_sample1000.csv"
     rows = imported_rows(db, result.batch)
-    assert len(rows) == 999
-    assert "SEA-2024000003201" not in {r.number for r in rows}
+    assert len(rows) == 1000
+    # the call without a location (0,0) is kept for its times, marked unlocated
+    (unlocated,) = [r for r in rows if not r.located]
+    assert (unlocated.number, unlocated.lon, unlocated.lat) == ("SEA-2024000003201", 0.0, 0.0)
+    assert unlocated.dispatched_at == unlocated.call_at + timedelta(seconds=296)
     # 2024000000800,2,1,NORTH,-122.36563809,47.66865279,"2024-01-01 20:24:01",131,516,...
     first = rows[0]
     call_at = datetime(2024, 1, 2, 4, 24, 1, tzinfo=UTC)  # 20:24:01 PST = UTC-8
@@ -92,9 +94,16 @@ def test_a_second_import_changes_nothing(db: Session) -> None:
 
     before = snapshot()
     again = import_history(db, SEATTLE, mapping)
-    assert (again.read, again.imported, again.already_there, again.rejected) == (1000, 0, 999, 1)
+    assert (again.read, again.imported, again.already_there, again.rejected) == (1000, 0, 1000, 0)
     assert snapshot() == before
-    assert db.scalar(select(func.count()).where(Incident.batch == first.batch)) == 999
+    assert db.scalar(select(func.count()).where(Incident.batch == first.batch)) == 1000
+
+
+def test_a_mapping_that_rejects_unlocated_calls_names_the_row(db: Session) -> None:
+    mapping = mapping_named("seattle_spd").model_copy(update={"unlocated": "reject"})
+    result = import_history(db, SEATTLE, mapping)
+    assert (result.imported, result.rejected) == (999, 1)
+    assert result.errors == (NO_LOCATION,)
 
 
 def test_medians_per_priority_are_those_of_the_raw_file(db: Session) -> None:
@@ -128,7 +137,7 @@ def test_medians_per_priority_are_those_of_the_raw_file(db: Session) -> None:
     assert set(raw_dispatch) == {1, 2, 3, 4, 5, 7}
     assert medians(stored_dispatch) == medians(raw_dispatch)
     assert medians(stored_arrival) == medians(raw_arrival)
-    assert sum(map(len, stored_arrival.values())) == 1000 - 131 - 1  # 131 NULL, none in row 933
+    assert sum(map(len, stored_arrival.values())) == 1000 - 131  # 131 calls without an arrival
 
 
 BAD_ROWS = [

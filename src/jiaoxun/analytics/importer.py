@@ -229,7 +229,9 @@ class RowReader:
         lon, lat = got.get("lon"), got.get("lat")
         if m.area and lon is not None and lat is not None:
             west, south, east, north = m.area
-            if not (west <= lon <= east and south <= lat <= north):
+            if not (west <= lon <= east and south <= lat <= north) and m.unlocated == "keep":
+                got["located"] = False
+            elif not (west <= lon <= east and south <= lat <= north):
                 rule = (
                     f"must lie in the mapping's area {west:g}..{east:g} E, {south:g}..{north:g} N"
                 )
@@ -266,6 +268,7 @@ class RowReader:
             "address": address,
             "lon": got["lon"],
             "lat": got["lat"],
+            "located": got.get("located", True),
             "category_code": code,
             "priority": got["priority"],
             "state": IncidentState.CLOSED,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -114,6 +114,9 @@ class Mapping(_Frozen):
     number_prefix: str = Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")
     #: west, south, east, north (degrees): a point outside is rejected
     area: tuple[float, float, float, float] | None = None
+    #: "keep": a point outside the area is a call whose location is unknown (such as 0,0):
+    #: kept, marked unlocated, so that its times still count
+    unlocated: Literal["reject", "keep"] = "reject"
     file: FileFormat = FileFormat()
     category: CategoryMap = CategoryMap()
     fields: Fields

@@ -129,6 +129,9 @@ class Incident(Base):
     origin: Mapped[str] = mapped_column(String(10), default=LIVE, server_default=LIVE)
     #: the import (file and mapping) or simulation (scenario and seed) that wrote it
     batch: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    #: False for a record whose location is unknown (an imported call without one): its
+    #: lon/lat are as the source wrote them and place it nowhere
+    located: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     #: units that responded, when the record carries a count instead of orders (imported)
     units_responding: Mapped[int | None] = mapped_column(Integer)
 
