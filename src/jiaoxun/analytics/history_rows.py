@@ -248,7 +248,8 @@ class Plans:
 
 def plans_of(session: Session, codes: list[str]) -> Plans:
     """Each call's priority (its category's, as stored) and response plan (as stored)."""
-    stored = dict(session.execute(select(CategoryRow.code, CategoryRow.priority)).tuples().all())
+    rows = session.execute(select(CategoryRow.code, CategoryRow.priority))
+    stored: dict[str, int] = dict(rows.all())
     missing = sorted(set(codes) - set(stored))
     if missing:
         raise InvalidInput(
