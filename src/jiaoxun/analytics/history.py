@@ -27,6 +27,7 @@ from jiaoxun.analytics.history_draw import Days
 from jiaoxun.analytics.history_scenario import REFORM, WEEKDAYS, Scenario
 from jiaoxun.analytics.models import Recognition
 from jiaoxun.city.context import CityContext, load_city_context
+from jiaoxun.db import analyze
 from jiaoxun.errors import Conflict, InvalidInput
 from jiaoxun.incidents.models import SIMULATED, DispatchOrder, Incident, VerdictRow
 from jiaoxun.settings import Settings
@@ -203,6 +204,7 @@ def simulate_history(
     days = history_days(before, after, settings=settings, factor=scenario.holiday_factor)
     rows = _draw_rows(session, city, settings, scenario=scenario, seed=seed, days=days, now=now)
     written = _insert_all(session, rows, progress=progress)
+    analyze(session, "incident", "dispatch_order", "incident_verdict", "activity", "recognition")
     return HistoryWritten(
         batch=batch,
         incidents=written["incident"],

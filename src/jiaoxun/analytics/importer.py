@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiaoxun.analytics.mapping import LaterTime, Mapping
-from jiaoxun.db import insert_new
+from jiaoxun.db import analyze, insert_new
 from jiaoxun.errors import DataSourceError, InvalidInput
 from jiaoxun.incidents.lifecycle import IncidentState
 from jiaoxun.incidents.models import IMPORTED, CategoryRow, Incident
@@ -357,6 +357,7 @@ def import_history(
             _write(session, records, written)
     session.flush()
     imported, already = written
+    analyze(session, "incident")
     return ImportResult(batch, read, imported, already, rejected, tuple(errors), strict)
 
 

@@ -57,8 +57,13 @@ class Response:
     zone_times: dict[int, dict[str, Any]]  # zone id -> median response, met rate
 
 
-def _first_orders() -> Any:
-    """Per incident: its first order's times, the first arrival (GPS before report)."""
+def _native(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _first_orders(when: ColumnElement[bool]) -> Any:
+    """Per incident called in the window: its first order's times, the first arrival (GPS
+    before report)."""
     o = DispatchOrder
     return (
         select(
@@ -69,6 +74,8 @@ def _first_orders() -> Any:
             func.min(func.coalesce(o.gps_arrived_at, o.arrived_at)).label("arrived"),
             func.max(o.done_at).label("done"),
         )
+        .join(Incident, Incident.id == o.incident_id)
+        .where(when)
         .group_by(o.incident_id)
         .subquery("first_orders")
     )
@@ -76,7 +83,7 @@ def _first_orders() -> Any:
 
 def _chain(valid: ColumnElement[bool], scope: Scope, when: ColumnElement[bool]) -> Any:
     """One row per incident counted: priority, zone and the seconds of every step."""
-    f = _first_orders()
+    f = _first_orders(when)
     dispatched = func.coalesce(Incident.dispatched_at, f.c.issued)
     arrived = func.coalesce(f.c.arrived, Incident.arrived_at)
     return (
@@ -96,7 +103,8 @@ def _chain(valid: ColumnElement[bool], scope: Scope, when: ColumnElement[bool]) 
         )
         .outerjoin(f, f.c.incident_id == Incident.id)
         .where(when, valid, scope.incidents(), Incident.source != "patrol")
-        .subquery("chain")
+        .cte("chain")
+        .prefix_with("MATERIALIZED")  # read by several parts of a query: computed once
     )
 
 
@@ -124,7 +132,9 @@ def respond(
     )
     steps = [
         {"priority": r.priority, "step": r.step, "n": r.n, "p50_s": r.p50, "p90_s": r.p90}
-        for r in session.execute(percentiles(long, by=["priority", "step"], value="s"))
+        for r in session.execute(
+            percentiles(long, by=["priority", "step"], value="s", native=_native(session))
+        )
     ]
     steps.sort(key=lambda s: (s["priority"], STEPS.index(s["step"])))
     return Response(
@@ -271,7 +281,9 @@ def _units(
         orders = orders.where(o.unit_id == scope.unit_id)
     times = {
         r.unit_id: r
-        for r in session.execute(percentiles(orders, by=["unit_id"], value="s", ps=(50,)))
+        for r in session.execute(
+            percentiles(orders, by=["unit_id"], value="s", ps=(50,), native=_native(session))
+        )
     }
     totals = {
         r.unit_id: r.n
@@ -317,6 +329,7 @@ def _zone_times(
         by=["zone_id"],
         value="call_to_arrival",
         ps=(50,),
+        native=_native(session),
     )
     out: dict[int, dict[str, Any]] = {
         r.zone_id: {"median_response_s": r.p50, "met_rate": None}

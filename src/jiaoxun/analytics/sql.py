@@ -74,17 +74,28 @@ def _floor_pg(element: floor_int, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 def percentiles(
-    values: Any, *, by: list[str], value: str, ps: tuple[int, ...] = (50, 90)
+    values: Any,
+    *,
+    by: list[str],
+    value: str,
+    ps: tuple[int, ...] = (50, 90),
+    native: bool = False,
 ) -> Select[Any]:
     """Per group of the columns `by` of the query `values`: the count and each percentile of
     the column `value` (NULLs left out), interpolated between ranks as ``percentile_cont``.
 
     With n values ranked 1…n, the p-th percentile sits at rank 1 + p(n − 1)/100: its integer
     part and the fraction left are found by integer arithmetic, which both backends do alike.
+    With `native` (PostgreSQL), its own ``percentile_cont`` gives the same numbers faster.
     """
     inner = values.subquery("v")
     groups = [inner.c[name] for name in by]
     x = inner.c[value]
+    if native:  # PostgreSQL's own ordered-set aggregate: one sort, no window
+        cont = [func.percentile_cont(p / 100).within_group(x).label(f"p{p}") for p in ps]
+        return (
+            select(*groups, func.count(x).label("n"), *cont).where(x.is_not(None)).group_by(*groups)
+        )
     ranked = (
         select(
             *groups,

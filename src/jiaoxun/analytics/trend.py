@@ -34,6 +34,23 @@ def _hours(session: Session, scope: Scope, window: Window, valid: Any) -> Counte
     return Counter({r.hour: r.n for r in session.execute(query)})
 
 
+def _local_days(hours: Counter[int], window: Window, tz: ZoneInfo) -> Counter[int]:
+    """Counts per hour since the epoch as counts per local day of the window (day 0 its
+    first); one offset for the whole window unless a clock change falls in it."""
+    first, last = window.start.astimezone(tz), (window.end - timedelta(seconds=1)).astimezone(tz)
+    days: Counter[int] = Counter()
+    if first.utcoffset() == last.utcoffset():
+        offset_s = int(first.utcoffset().total_seconds())  # type: ignore[union-attr]
+        start_day = (int(window.start.timestamp()) + offset_s) // 86400
+        for hour, n in hours.items():
+            days[(hour * 3600 + offset_s) // 86400 - start_day] += n
+        return days
+    for hour, n in hours.items():
+        local = datetime.fromtimestamp(hour * 3600, UTC).astimezone(tz)
+        days[(local.date() - first.date()).days] += n
+    return days
+
+
 def _bucket_of(kind: str, day_index: int, start: datetime) -> int:
     if kind == "day":
         return day_index
@@ -51,9 +68,7 @@ def trend(
     for window in (this, last_year):
         local_start = window.start.astimezone(tz)
         buckets: Counter[int] = Counter()
-        for hour, n in _hours(session, scope, window, valid).items():
-            local = datetime.fromtimestamp(hour * 3600, UTC).astimezone(tz)
-            index = (local.date() - local_start.date()).days
+        for index, n in _local_days(_hours(session, scope, window, valid), window, tz).items():
             buckets[_bucket_of(kind, index, local_start)] += n
         series.append(buckets)
     start = this.start.astimezone(tz).date()
