@@ -71,7 +71,11 @@ export function trendLines(id, { labels, values, lastYear, names }) {
         { label: names[1], data: lastYear, borderColor: LAST, backgroundColor: LAST, borderDash: [6, 4], tension: 0.2, pointRadius: 2 },
       ],
     },
-    options: { interaction: { mode: "index", intersect: false }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    options: {
+      interaction: { mode: "index", intersect: false },
+      plugins: { legend: { labels: { usePointStyle: true, pointStyle: "line" } } }, // the dash shows
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+    },
   });
 }
 

@@ -84,11 +84,15 @@ function table(columns, rows, { rowData = () => ({}), empty = "stats.none" } = {
 // -- sections ------------------------------------------------------------------------------------
 
 function renderHeading({ period, last_year: lastYear, previous, scope, origins, computed_ms: ms }) {
-  const span = (p) => `${p.label} (${p.start} – ${p.end}, ${p.days} ${t("stats.days")})`;
+  // a label that is its dates already ("2026-10-02 – 2026-10-31") is not followed by them again
+  const span = (p) => {
+    const dates = `${p.start} – ${p.end}`;
+    return p.label === dates ? `${dates} (${p.days} ${t("stats.days")})` : `${p.label} (${dates}, ${p.days} ${t("stats.days")})`;
+  };
   const kinds = Object.entries(origins).filter(([, n]) => n > 0);
   fill(
     $("#heading"),
-    el("h1", { id: "period-label" }, `${scope.name} · ${span(period)}`),
+    el("h1", { id: "period-label" }, `${scope.kind === "city" ? t("stats.scope.city") : scope.name} · ${span(period)}`),
     el(
       "p",
       { class: "compare" },
@@ -283,7 +287,8 @@ function renderZones(zones) {
 /** A defined rate with its definition beside it: what is counted over what. */
 function rateCard(r) {
   const unit = lang() === "zh" ? r.unit_zh : r.unit_en;
-  const value = (v) => (v == null ? "–" : `${count(v)} ${unit}`);
+  const number = (v) => Number(v).toLocaleString(locale(), { maximumFractionDigits: 2 });
+  const value = (v) => (v == null ? "–" : `${number(v)}${unit === "%" ? "" : " "}${unit}`);
   return el(
     "div",
     { class: "card rate", dataset: { key: r.key } },

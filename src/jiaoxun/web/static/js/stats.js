@@ -35,6 +35,11 @@ async function start() {
   addExportButtons();
   page.city = cityMap($("#heat-map"), city, { patrol: false });
   page.heat = L.featureGroup().addTo(page.city.map);
+  // the printed map is another size than the screen's: Leaflet measures it again
+  const remeasure = () => page.city.map.invalidateSize({ pan: false });
+  window.addEventListener("beforeprint", remeasure);
+  window.addEventListener("afterprint", remeasure);
+  window.matchMedia("print").addEventListener("change", remeasure);
   window.addEventListener("jx:language", () => {
     fillScopes(city, units);
     redraw();
@@ -44,7 +49,7 @@ async function start() {
 
 // -- the toolbar -------------------------------------------------------------------------------
 
-/** The city, its zones, kiosks and units; the kiosk of a zone goes by the zone's code. */
+/** The city, its zones, kiosks (by id) and units (by call sign). */
 function fillScopes(city, units) {
   const select = $("#toolbar [name=scope]");
   const value = select.value || new URLSearchParams(location.search).get("scope") || "city";
@@ -53,7 +58,7 @@ function fillScopes(city, units) {
   select.replaceChildren(
     option("city", t("stats.scope.city")),
     el("optgroup", { label: t("stats.scope.zones") }, layer("zone").map((z) => option(`zone:${z.code}`, `${z.code} ${z.name ?? ""}`))),
-    el("optgroup", { label: t("stats.scope.kiosks") }, layer("kiosk").filter((k) => k.zone).map((k) => option(`kiosk:${k.zone}`, k.name))),
+    el("optgroup", { label: t("stats.scope.kiosks") }, layer("kiosk").map((k) => option(`kiosk:${k.id}`, k.name))),
     el("optgroup", { label: t("stats.scope.units") }, [...units].sort((a, b) => a.call_sign.localeCompare(b.call_sign)).map((u) => option(`unit:${u.call_sign}`, u.call_sign))),
   );
   select.value = value;
