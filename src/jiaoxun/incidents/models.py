@@ -106,7 +106,7 @@ class Incident(Base):
     place_class: Mapped[str | None] = mapped_column(String(20))
     required_units: Mapped[int] = mapped_column(Integer, default=1)
     distinct_zones: Mapped[bool] = mapped_column(Boolean, default=False)
-    main_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    main_incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
     outcome_code: Mapped[str] = mapped_column(String(20), default="")
     outcome_text: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(50))

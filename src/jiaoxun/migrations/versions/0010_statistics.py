@@ -25,6 +25,7 @@ def upgrade() -> None:
             sa.Column("batch", sa.String(length=80), nullable=False, server_default="")
         )
         batch_op.add_column(sa.Column("units_responding", sa.Integer(), nullable=True))
+        batch_op.create_index("ix_incident_main_incident_id", ["main_incident_id"], unique=False)
         batch_op.add_column(
             sa.Column("located", sa.Boolean(), nullable=False, server_default=sa.text("true"))
         )
@@ -75,6 +76,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_recognition_at"))
     op.drop_table("recognition")
     with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.drop_index("ix_incident_main_incident_id")
         batch_op.drop_column("located")
         batch_op.drop_column("units_responding")
         batch_op.drop_column("batch")
