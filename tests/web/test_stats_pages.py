@@ -201,7 +201,26 @@ def test_another_period_or_scope_is_read_again(desk: Tab, site: Site) -> None:
         f"{int(zoned['figures'][0]['value']):,}"
     )
     expect(page.locator("#period-label")).to_contain_text(zone["name"])
-    _choose(page, scope="city", period="month")
+
+    # from-to: a week of the month, both ends included
+    first = date.fromisoformat(page.locator("#toolbar [name=date]").input_value()).replace(day=1)
+    end = first + timedelta(days=6)
+    query = _choose(page, scope="city", period="custom", start=first.isoformat())
+    query = _choose(page, end=end.isoformat())
+    assert f"start={first}&end={end}" in query, query
+    week = site.call(f"/api/analytics/summary?{query}")
+    assert (week["period"]["start"], week["period"]["days"]) == (first.isoformat(), 7)
+    expect(page.locator("#figures [data-key=incidents] .value")).to_have_text(
+        f"{int(week['figures'][0]['value']):,}"
+    )
+
+    # a range that ends before it starts: the API's rule and value, the report marked stale
+    page.locator("#toolbar [name=end]").fill((first - timedelta(days=1)).isoformat())
+    expect(page.locator("#problem")).to_contain_text(f"is before its start {first}")
+    expect(page.locator("body")).to_have_attribute("data-stale", "1")
+    _choose(page, end=end.isoformat())
+    expect(page.locator("#problem")).to_have_text("")
+    _choose(page, period="month")
 
 
 def _download(page: Page, button: str) -> bytes:

@@ -136,10 +136,12 @@ async function load() {
     delete document.body.dataset.loading;
     if (error.status === 403 || error.status === 401) throw error;
     $("#problem").textContent = describe(error);
+    document.body.dataset.stale = "1"; // the report below is of the choice before
     return;
   }
   if (call !== page.loads) return;
   $("#problem").textContent = "";
+  delete document.body.dataset.stale;
   page.summary = summary;
   page.heatData = heat;
   redraw();
