@@ -88,26 +88,24 @@ def count(
             counts.origins[row.origin] += row.n
         if row.source == Source.PATROL and row.cls == VALID:
             counts.patrol_found[row.tag] += row.n
-    activities = in_windows(
-        windows,
-        Activity.at,
-        lambda when: (
-            select(Activity.kind.label("kind"), func.count().label("n"))
-            .where(when, scope.records(Activity.zone_id, Activity.unit_id))
-            .group_by(Activity.kind)
-        ),
-    )
-    for row in session.execute(activities):
-        counts.activities[row.tag][ActivityKind(row.kind).value] += row.n
-    recognitions = in_windows(
-        windows,
-        Recognition.at,
-        lambda when: (
-            select(Recognition.kind.label("kind"), func.count().label("n"))
-            .where(when, scope.records(Recognition.zone_id, Recognition.unit_id))
-            .group_by(Recognition.kind)
-        ),
-    )
-    for row in session.execute(recognitions):
-        counts.recognitions[row.tag][RecognitionKind(row.kind).value] += row.n
+    for tag, kind, n in _by_kind(session, Activity, scope, windows):
+        counts.activities[tag][ActivityKind(kind).value] += n
+    for tag, kind, n in _by_kind(session, Recognition, scope, windows):
+        counts.recognitions[tag][RecognitionKind(kind).value] += n
     return counts
+
+
+def _by_kind(
+    session: Session, model: type[Activity] | type[Recognition], scope: Scope, windows: list[Window]
+) -> list[tuple[str, str, int]]:
+    """(window tag, kind, count) of the rows of `model` (they carry kind, at, zone and unit)."""
+    query = in_windows(
+        windows,
+        model.at,
+        lambda when: (
+            select(model.kind.label("kind"), func.count().label("n"))
+            .where(when, scope.records(model.zone_id, model.unit_id))
+            .group_by(model.kind)
+        ),
+    )
+    return [(row.tag, row.kind, row.n) for row in session.execute(query)]

@@ -22,10 +22,12 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from jiaoxun.analytics import schemas
 from jiaoxun.analytics.counts import Counts
-from jiaoxun.analytics.scope import Scope, Window, in_windows
+from jiaoxun.analytics.scope import LAST_YEAR, PREVIOUS, THIS, Scope, Window, in_windows
 from jiaoxun.analytics.sql import epoch_s, floor_int
 from jiaoxun.city.context import CityContext
+from jiaoxun.settings import Settings
 from jiaoxun.tracking.models import PatrolState, TrackPoint
 from jiaoxun.units.models import Unit
 
@@ -157,3 +159,82 @@ def per_shift(
         checks[tag] = activities["stop_check"] / n if n else None
         matters[tag] = (sum(activities.values()) + counts.patrol_found[tag]) / n if n else None
     return checks, matters
+
+
+_RATES = {
+    "visibility": (
+        "见警率",
+        "Police visibility",
+        "%",
+        "%",
+        "有巡逻车辆轨迹的（道路网格 × 小时）占全部道路网格 × 小时的比例；网格边长 {cell:.0f} 米",
+        "share of (road cell × hour) slots with a fix from a unit's track, of all road cells × "
+        "hours of the period; cells of {cell:.0f} m",
+    ),
+    "stop_check": (
+        "盘查率",
+        "Stop-check rate",
+        "次/车班",
+        "per unit-shift",
+        "盘查次数 ÷ 车班数（{shifts}）",
+        "stop-checks recorded ÷ unit-shifts ({shifts})",
+    ),
+    "intervention": (
+        "管事率",
+        "Intervention rate",
+        "件/车班",
+        "per unit-shift",
+        "主动处置事项（违法查处、求助、盘查、巡逻发现警情）÷ 车班数（{shifts}）",
+        "matters handled on initiative (violations, assists, stop-checks, incidents found on "
+        "patrol) ÷ unit-shifts ({shifts})",
+    ),
+}
+_SHIFTS = {
+    "planned": ("每车每班", "every unit on every shift"),
+    "recorded": ("有巡逻记录的车班", "shifts with a stored patrol duty"),
+}
+
+
+def rate_figures(
+    session: Session,
+    city: CityContext,
+    settings: Settings,
+    scope: Scope,
+    windows: list[Window],
+    counts: Counts,
+) -> list[schemas.RateOut]:
+    """The three rates of the windows, each with its definition as settings make it."""
+    cell = settings.stats_visibility_cell_m
+    seen = visibility(session, city, scope, windows, cell_m=cell)
+    shifts = unit_shifts(
+        session,
+        scope,
+        windows,
+        shifts_per_day=len(settings.shift_starts),
+        mode=settings.stats_rate_shifts,
+    )
+    checks, matters = per_shift(counts, shifts)
+    values = {
+        "visibility": {t: (v * 100 if v is not None else None) for t, v in seen.items()},
+        "stop_check": checks,
+        "intervention": matters,
+    }
+    zh_shifts, en_shifts = _SHIFTS[settings.stats_rate_shifts]
+    out = []
+    for key, (zh, en, unit_zh, unit_en, def_zh, def_en) in _RATES.items():
+        v = values[key]
+        out.append(
+            schemas.RateOut(
+                key=key,
+                label_zh=zh,
+                label_en=en,
+                value=v.get(THIS),
+                last_year=v.get(LAST_YEAR),
+                previous=v.get(PREVIOUS),
+                unit_zh=unit_zh,
+                unit_en=unit_en,
+                definition_zh=def_zh.format(cell=cell, shifts=zh_shifts),
+                definition_en=def_en.format(cell=cell, shifts=en_shifts),
+            )
+        )
+    return out

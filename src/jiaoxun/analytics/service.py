@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from jiaoxun.activities.models import Activity
 from jiaoxun.analytics import schemas
 from jiaoxun.analytics.calendar import StatutoryCalendar
 from jiaoxun.analytics.counts import INVALID, MERGED, VALID, Counts, count, incident_class
 from jiaoxun.analytics.heat import heat
 from jiaoxun.analytics.periods import Period, last_year_period, period_of, previous_period
 from jiaoxun.analytics.poisson import rate_test
-from jiaoxun.analytics.rates import per_shift, unit_shifts, visibility
+from jiaoxun.analytics.rates import rate_figures
 from jiaoxun.analytics.response import respond
 from jiaoxun.analytics.scope import LAST_YEAR, PREVIOUS, THIS, Scope, Window, scope_of
 from jiaoxun.analytics.trend import trend
@@ -224,7 +225,7 @@ def summary(
         buckets=[schemas.BucketOut(**b) for b in response.buckets],
         units=_rank_units(session, response.units, counts_by_unit(session, scope, windows[THIS])),
         zones=_rank_zones(session, scope, windows, response.zone_times, valid=valid),
-        rates=_rates(session, city, settings, scope, listed, counts),
+        rates=rate_figures(session, city, settings, scope, listed, counts),
         trend=trend(session, scope, windows[THIS], windows[LAST_YEAR], valid=valid, tz=tz),
         distributions=[schemas.DistributionOut(**d) for d in response.distributions],
         computed_ms=(time.perf_counter() - started) * 1000,
@@ -283,8 +284,6 @@ def _watched(
 
 def counts_by_unit(session: Session, scope: Scope, window: Window) -> dict[int, int]:
     """Activities recorded per unit in the window."""
-    from jiaoxun.activities.models import Activity
-
     query = (
         select(Activity.unit_id, func.count())
         .where(Activity.at >= window.start, Activity.at < window.end)
@@ -365,81 +364,3 @@ def _rank_zones(
         )
     )
     return [schemas.ZoneRankOut(rank=i + 1, **r) for i, r in enumerate(rows)]
-
-
-_RATES = {
-    "visibility": (
-        "见警率",
-        "Police visibility",
-        "%",
-        "%",
-        "有巡逻车辆轨迹的（道路网格 × 小时）占全部道路网格 × 小时的比例；网格边长 {cell:.0f} 米",
-        "share of (road cell × hour) slots with a fix from a unit's track, of all road cells × "
-        "hours of the period; cells of {cell:.0f} m",
-    ),
-    "stop_check": (
-        "盘查率",
-        "Stop-check rate",
-        "次/车班",
-        "per unit-shift",
-        "盘查次数 ÷ 车班数（{shifts}）",
-        "stop-checks recorded ÷ unit-shifts ({shifts})",
-    ),
-    "intervention": (
-        "管事率",
-        "Intervention rate",
-        "件/车班",
-        "per unit-shift",
-        "主动处置事项（违法查处、求助、盘查、巡逻发现警情）÷ 车班数（{shifts}）",
-        "matters handled on initiative (violations, assists, stop-checks, incidents found on "
-        "patrol) ÷ unit-shifts ({shifts})",
-    ),
-}
-_SHIFTS = {
-    "planned": ("每车每班", "every unit on every shift"),
-    "recorded": ("有巡逻记录的车班", "shifts with a stored patrol duty"),
-}
-
-
-def _rates(
-    session: Session,
-    city: CityContext,
-    settings: Settings,
-    scope: Scope,
-    windows: list[Window],
-    counts: Counts,
-) -> list[schemas.RateOut]:
-    cell = settings.stats_visibility_cell_m
-    seen = visibility(session, city, scope, windows, cell_m=cell)
-    shifts = unit_shifts(
-        session,
-        scope,
-        windows,
-        shifts_per_day=len(settings.shift_starts),
-        mode=settings.stats_rate_shifts,
-    )
-    checks, matters = per_shift(counts, shifts)
-    values = {
-        "visibility": {t: (v * 100 if v is not None else None) for t, v in seen.items()},
-        "stop_check": checks,
-        "intervention": matters,
-    }
-    zh_shifts, en_shifts = _SHIFTS[settings.stats_rate_shifts]
-    out = []
-    for key, (zh, en, unit_zh, unit_en, def_zh, def_en) in _RATES.items():
-        v = values[key]
-        out.append(
-            schemas.RateOut(
-                key=key,
-                label_zh=zh,
-                label_en=en,
-                value=v.get(THIS),
-                last_year=v.get(LAST_YEAR),
-                previous=v.get(PREVIOUS),
-                unit_zh=unit_zh,
-                unit_en=unit_en,
-                definition_zh=def_zh.format(cell=cell, shifts=zh_shifts),
-                definition_en=def_en.format(cell=cell, shifts=en_shifts),
-            )
-        )
-    return out
