@@ -72,6 +72,26 @@ class Settings(BaseSettings):
     #: statistics: the unit-shifts 盘查率 and 管事率 are divided by: "planned" (every unit on
     #: every shift) or "recorded" (the shifts with a stored patrol duty)
     stats_rate_shifts: Literal["planned", "recorded"] = "planned"
+    #: kiosk services: a place is held this long while a citizen fills in the booking form,
+    #: and offered to the first one waiting for this long when it is freed
+    services_hold_min: float = Field(default=10.0, gt=0, le=240)
+    services_offer_min: float = Field(default=30.0, gt=0, le=24 * 60)
+    #: kiosk services: bookings open this long before a slot at the latest, this many days ahead
+    services_min_notice_min: float = Field(default=30.0, ge=0, le=7 * 24 * 60)
+    services_horizon_days: int = Field(default=30, ge=1, le=366)
+    #: kiosk services: a booked citizen not checked in this long after his slot began is a
+    #: no-show
+    services_no_show_min: float = Field(default=15.0, gt=0, le=24 * 60)
+    #: kiosk services: how citizens are told (the log, the citizen page; "sms" once a gateway
+    #: is configured)
+    services_notify_channels: list[Literal["log", "page", "sms"]] = Field(
+        default_factory=lambda: ["log", "page"]
+    )
+    #: the key of the keyed hash that stands for a citizen's ID number (32 random bytes made at
+    #: first start, readable by the server only); `<data_dir>/identity.key` by default
+    identity_key_file: Path | None = None
+    #: requests one client address may make to the public (citizen) API per minute
+    public_requests_per_min: int = Field(default=60, ge=1)
     #: a new incident this close (m) and this soon (minutes) to an open one of the same kind is
     #: flagged as a possible duplicate
     duplicate_radius_m: float = 200.0

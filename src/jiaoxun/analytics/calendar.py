@@ -40,6 +40,8 @@ class Day:
     workday: bool
     holiday: str | None  # the holiday's English name, None on an ordinary day
     overridden: bool = False
+    #: the calendar did not know the day: Monday to Friday taken as working days, no holidays
+    assumed: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,14 @@ class StatutoryCalendar:
             ) from None
         # the package names a make-up working day after its holiday: only days off belong to one
         return Day(when, workday, name if on_holiday and name else None)
+
+    def day_or_weekday(self, when: date) -> Day:
+        """Like `day`, but a day no one knows falls back to the weekday rule (Monday to Friday
+        working, no holiday) and says so in `assumed`: opening hours never fail on it."""
+        try:
+            return self.day(when)
+        except CalendarUnknown:
+            return Day(when, when.weekday() < 5, None, assumed=True)
 
     def first_day_of(self, holiday: str, year: int) -> date:
         """The first day off of `holiday` in `year`.

@@ -20,6 +20,7 @@ class Permission(enum.StrEnum):
     MANAGE_UNITS = "manage_units"  # unit status and positions
     READ_AUDIT = "read_audit"
     READ_STATISTICS = "read_statistics"  # the statistics page and its exports
+    SERVE_CITIZENS = "serve_citizens"  # a kiosk's counter: bookings, queue, services done
     CONFIGURE = "configure"  # categories, response plans, 1-3-5 tiers
     READ_USERS = "read_users"  # the accounts, their roles and locks
     MANAGE_USERS = "manage_users"  # create, disable, reset passwords, revoke tokens
@@ -39,7 +40,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(
         {Permission.READ_OPERATIONS, Permission.ACT_ON_ORDERS, Permission.MANAGE_UNITS}
     ),
-    Role.KIOSK_CLERK: frozenset(),
+    Role.KIOSK_CLERK: frozenset({Permission.SERVE_CITIZENS}),
     Role.COMMANDER: _ALL - {Permission.MANAGE_USERS},
     Role.ADMIN: _ALL,
 }
