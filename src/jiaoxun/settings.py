@@ -15,6 +15,9 @@ from jiaoxun.data import DEMO_PBF
 from jiaoxun.geo.turnout import DEFAULT_TURNOUT_S
 from jiaoxun.units.status import UnitStatus
 
+NotifyChannel = Literal["log", "page", "sms"]
+_DEFAULT_CHANNELS: tuple[NotifyChannel, ...] = ("log", "page")
+
 
 class Settings(BaseSettings):
     """Configuration of one jiaoxun installation; built at start-up and passed in."""
@@ -84,8 +87,8 @@ class Settings(BaseSettings):
     services_no_show_min: float = Field(default=15.0, gt=0, le=24 * 60)
     #: kiosk services: how citizens are told (the log, the citizen page; "sms" once a gateway
     #: is configured)
-    services_notify_channels: list[Literal["log", "page", "sms"]] = Field(
-        default_factory=lambda: ["log", "page"]
+    services_notify_channels: list[NotifyChannel] = Field(
+        default_factory=lambda: list(_DEFAULT_CHANNELS)
     )
     #: the key of the keyed hash that stands for a citizen's ID number (32 random bytes made at
     #: first start, readable by the server only); `<data_dir>/identity.key` by default
