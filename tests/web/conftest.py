@@ -76,6 +76,7 @@ def running_center(database_url: str, data: Path, cache_dir: Path, kind: str) ->
         # every test logs in from the one address of the test client, the fuzzer with made-up
         # names too: the limit per address is tested against a server of its own
         login_failures_per_address=100_000,
+        public_requests_per_min=100_000,
         # one shift a day, starting twelve hours from now: no test's track straddles two
         shift_starts=[f"{(datetime.now(ZoneInfo('Asia/Shanghai')).hour + 12) % 24:02d}:00"],
     )

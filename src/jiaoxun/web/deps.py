@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.city.context import CityContext
 from jiaoxun.db import MAX_ID, REQUEST_SESSIONS
-from jiaoxun.errors import NotAllowed, NotAuthenticated
+from jiaoxun.errors import NotAllowed, NotAuthenticated, TooManyRequests
 from jiaoxun.events import LocalBus
 from jiaoxun.geo.gazetteer import Gazetteer
 from jiaoxun.settings import Settings
+from jiaoxun.throttle import TokenBuckets
 from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.users.login import LoginGate
@@ -58,9 +59,13 @@ class AppState:
     gazetteer: Once[Gazetteer] = field(default_factory=Once)
     #: the limits of checking passwords: throttles, hashes at once
     logins: LoginGate = field(init=False)
+    #: how often one client address may use the public (citizen) API
+    public: TokenBuckets = field(init=False)
 
     def __post_init__(self) -> None:
         self.logins = LoginGate.from_settings(self.settings)
+        per_min = self.settings.public_requests_per_min
+        self.public = TokenBuckets(rate_per_s=per_min / 60, burst=per_min)
 
 
 def app_state(request: Request) -> AppState:
@@ -128,6 +133,23 @@ def requires(permission: Permission) -> Callable[[User], User]:
         return user
 
     return check
+
+
+def public_client(request: Request, state: StateDep) -> str:
+    """The client address of a request to the public API, within its limit per minute."""
+    address = request.client.host if request.client else "unknown"
+    wait_s = state.public.take(address)
+    if wait_s > 0:
+        raise TooManyRequests(
+            f"at most {state.settings.public_requests_per_min} requests a minute from one "
+            f"address to the public API; try again in {wait_s:.0f} s",
+            retry_after_s=wait_s,
+        )
+    return address
+
+
+#: a route citizens use without logging in: limited per client address
+PublicClient = Annotated[str, Depends(public_client)]
 
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="row id")]
