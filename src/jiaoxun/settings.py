@@ -15,7 +15,7 @@ from jiaoxun.data import DEMO_PBF
 from jiaoxun.geo.turnout import DEFAULT_TURNOUT_S
 from jiaoxun.units.status import UnitStatus
 
-NotifyChannel = Literal["log", "page", "sms"]
+NotifyChannel = Literal["log", "page"]
 _DEFAULT_CHANNELS: tuple[NotifyChannel, ...] = ("log", "page")
 
 
@@ -85,8 +85,8 @@ class Settings(BaseSettings):
     #: kiosk services: a booked citizen not checked in this long after his slot began is a
     #: no-show
     services_no_show_min: float = Field(default=15.0, gt=0, le=24 * 60)
-    #: kiosk services: how citizens are told (the log, the citizen page; "sms" once a gateway
-    #: is configured)
+    #: kiosk services: how citizens are told: the server's log, the citizen page (an SMS gateway
+    #: plugs in as a further `jiaoxun.services.notify.Channel`)
     services_notify_channels: list[NotifyChannel] = Field(
         default_factory=lambda: list(_DEFAULT_CHANNELS)
     )

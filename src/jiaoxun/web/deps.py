@@ -57,6 +57,8 @@ class AppState:
     #: the city map reply (JSON) and the place search, built on first use: static per city
     city_map: Once[bytes] = field(default_factory=Once)
     gazetteer: Once[Gazetteer] = field(default_factory=Once)
+    #: the key of the citizens' keyed ID hashes, read (or made) on first use
+    identity_key: Once[bytes] = field(default_factory=Once)
     #: the limits of checking passwords: throttles, hashes at once
     logins: LoginGate = field(init=False)
     #: how often one client address may use the public (citizen) API
