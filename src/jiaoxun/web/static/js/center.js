@@ -6,6 +6,7 @@ import { $, $$, alertIn, boot, debounce, el } from "./dom.js";
 import { ago, clock, t } from "./i18n.js";
 import { L, UnitLayer, cityMap } from "./map.js";
 import { renderDetail } from "./detail.js";
+import { watchKiosks } from "./kioskstatus.js";
 
 const OPEN_STATES = ["taking", "taken", "dispatched", "en_route", "on_scene", "reported", "handled"];
 const LOG_LIMIT = 300;
@@ -48,6 +49,7 @@ async function start() {
   setUpTabs();
   setUpIntake();
   setUpPatrol();
+  watchKiosks(desk.city.overlays[t("layer.kiosks")]); // each kiosk's counter: staffed, queue
   const onState = (up) => {
     const live = $("#live");
     live.className = `live ${up ? "on" : "off"}`;
