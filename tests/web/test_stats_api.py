@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 from conftest import running_center
 from jiaoxun.activities.models import Activity, ActivityKind
 from jiaoxun.audit.models import AuditEntry
-from jiaoxun.city.models import Zone
+from jiaoxun.city.models import Kiosk, Zone
 from jiaoxun.incidents.lifecycle import IncidentState, OrderState
 from jiaoxun.incidents.models import DispatchOrder, Incident, Source, VerdictRow
+from jiaoxun.services.models import ServiceItem, ServiceKind, ServiceRecord
 from jiaoxun.units.models import Unit
 
 CST = timedelta(hours=8)
@@ -155,6 +156,33 @@ def write_records(session: Session) -> None:
     # the 31 days before: two incidents
     incident(session, "020200", "2024-12-05 12:00", zone=home)
     incident(session, "020200", "2024-12-31 23:30", zone=home)
+    # services done at the home zone's kiosk: 3 this January (26.9 yuan of travel each, one of
+    # them at the other zone's kiosk), 1 a year ago
+    kiosks = {k.zone_id: k for k in session.scalars(select(Kiosk))}
+    item = ServiceItem(
+        code="T-STATS", kind=ServiceKind.TRAFFIC, name_zh="换证", name_en="Renewal", minutes=20
+    )
+    session.add(item)
+    session.flush()
+    for when, zone in (
+        ("2025-01-08 18:30", home),
+        ("2025-01-09 10:00", home),
+        ("2025-01-09 11:00", other),
+        ("2024-01-09 11:00", home),
+    ):
+        session.add(
+            ServiceRecord(
+                kiosk_id=kiosks[zone.id].id,
+                service_id=item.id,
+                booked=False,
+                clerk="test",
+                done_at=local(when),
+                waited_s=60.0,
+                served_s=300.0,
+                fee_yuan=10.0,
+                travel_saved_yuan=26.9,
+            )
+        )
     # initiative work of the unit: 5 violations, 2 assists, 3 stop-checks; 1 violation a year ago
     for kind, n, day in (
         (ActivityKind.VIOLATION, 5, "2025-01-15"),
@@ -215,8 +243,9 @@ def test_counts_beside_last_year_and_the_previous_period(stats: Center) -> None:
     assert (violations["value"], violations["last_year"]) == (5, 1)
     assert figure(body, "stop_checks")["value"] == 3
     services = figure(body, "services")
-    assert not services["available"]
-    assert services["yoy_test"] is None
+    assert (services["value"], services["last_year"]) == (3, 1)
+    saved = figure(body, "money_saved")
+    assert (saved["value"], saved["unit"], saved["yoy_test"]) == (80.7, "yuan", None)
     # every top-level category, with zero cases too
     tops = {c["code"]: c for c in body["categories"]}
     assert tops["010000"]["value"] == 3
@@ -272,12 +301,15 @@ def test_scopes(stats: Center) -> None:
     other = summary(stats, scope=f"zone:{codes[1]}")
     assert figure(other, "incidents")["value"] == 1  # the one found on patrol
     assert figure(other, "violations")["value"] == 0
+    assert figure(other, "services")["value"] == 1  # at its kiosk
     home = summary(stats, scope=f"zone:{codes[0]}")
     assert figure(home, "incidents")["value"] == 10
+    assert figure(home, "services")["value"] == 2
     unit = home["units"][0]["unit"]
     mine = summary(stats, scope=f"unit:{unit}")
     assert figure(mine, "incidents")["value"] == 4  # those it was sent to
     assert figure(mine, "violations")["value"] == 5
+    assert figure(mine, "services")["value"] == 0  # a car serves at no counter
     assert mine["scope"] == {"kind": "unit", "code": unit, "name": unit}
 
 

@@ -1,6 +1,7 @@
 """The counted figures: incidents by category level with duplicates and invalid calls apart,
-initiative work (violations, assists, stop-checks), recognitions, and the watched categories
-that must stay at zero. Each is counted in every window by one grouped query."""
+initiative work (violations, assists, stop-checks), recognitions, the kiosks' services done and
+the travel they saved, and the watched categories that must stay at zero. Each is counted in
+every window by one grouped query."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from jiaoxun.analytics.models import Recognition, RecognitionKind
 from jiaoxun.analytics.scope import Scope, Window, in_windows
 from jiaoxun.incidents.lifecycle import IncidentState
 from jiaoxun.incidents.models import Incident, Source
+from jiaoxun.services.models import ServiceRecord
 
 VALID, MERGED, INVALID = "valid", "merged", "invalid"
 
@@ -32,6 +34,8 @@ class Counts:
     activities: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     recognitions: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     patrol_found: Counter[str] = field(default_factory=Counter)  # incidents found on patrol
+    services: Counter[str] = field(default_factory=Counter)  # the kiosks' services done
+    travel_saved_yuan: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def incidents(self, tag: str, *, prefix: str = "", kind: str = VALID) -> int:
         """Incidents of the class `kind` whose category code starts with `prefix`."""
@@ -92,6 +96,17 @@ def count(
         counts.activities[tag][ActivityKind(kind).value] += n
     for tag, kind, n in _by_kind(session, Recognition, scope, windows):
         counts.recognitions[tag][RecognitionKind(kind).value] += n
+    services = in_windows(
+        windows,
+        ServiceRecord.done_at,
+        lambda when: select(
+            func.count().label("n"),
+            func.coalesce(func.sum(ServiceRecord.travel_saved_yuan), 0.0).label("saved"),
+        ).where(when, scope.kiosk_records(ServiceRecord.kiosk_id)),
+    )
+    for row in session.execute(services):
+        counts.services[row.tag] += row.n
+        counts.travel_saved_yuan[row.tag] += float(row.saved)
     return counts
 
 

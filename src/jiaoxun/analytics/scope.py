@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from jiaoxun.city.models import Kiosk, Zone
@@ -35,6 +35,17 @@ class Scope:
             return Incident.id.in_(sent)
         if self.zone_ids is not None:
             return Incident.zone_id.in_(self.zone_ids)
+        return true()
+
+    def kiosk_records(self, kiosk_id: Any) -> ColumnElement[bool]:
+        """Rows of a kiosk (services done) of the scope; a unit serves at no counter."""
+        if self.unit_id is not None:
+            return false()
+        if self.zone_ids is not None:
+            ours: ColumnElement[bool] = kiosk_id.in_(
+                select(Kiosk.id).where(Kiosk.zone_id.in_(self.zone_ids))
+            )
+            return ours
         return true()
 
     def records(self, zone_id: Any, unit_id: Any) -> ColumnElement[bool]:

@@ -47,7 +47,7 @@ class Figure:
     key: str
     label_zh: str
     label_en: str
-    read: Callable[[Counts, str], int]
+    read: Callable[[Counts, str], float]
     available: bool = True
     unit: str = "count"
 
@@ -99,14 +99,12 @@ FIGURES: tuple[Figure, ...] = (
         "merged", "重复警情（已合并）", "Duplicates merged (not counted)", _incidents(kind=MERGED)
     ),
     Figure("invalid", "无效警情", "Invalid calls (not counted)", _incidents(kind=INVALID)),
-    # the kiosks' service records do not exist yet
-    Figure("services", "便民服务", "Citizen services", lambda c, t: 0, available=False),
+    Figure("services", "便民服务", "Citizen services", lambda c, t: c.services[t]),
     Figure(
         "money_saved",
         "群众节省费用",
         "Travel saved by citizens",
-        lambda c, t: 0,
-        available=False,
+        lambda c, t: round(c.travel_saved_yuan[t], 2),
         unit="yuan",
     ),
 )

@@ -149,13 +149,15 @@ def confirm(session: Session, *, code: str, now: datetime, rules: BookingRules) 
 
 
 def _still_held(booking: Booking, *, now: datetime) -> None:
+    lapsed = booking.state is BookingState.EXPIRED or (
+        booking.state is BookingState.HELD
+        and booking.hold_expires_at is not None
+        and booking.hold_expires_at <= now
+    )
+    if lapsed:
+        raise Conflict("the hold ended and its place was freed: choose a slot again")
     if booking.state is not BookingState.HELD:
         raise Conflict(f"this code's booking is {booking.state.value}, not held")
-    if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
-        raise Conflict(
-            f"the hold ended at {booking.hold_expires_at:%H:%M} UTC and the place was freed: "
-            "choose a slot again"
-        )
 
 
 def _one_open_booking(session: Session, *, booking: Booking, citizen: Citizen) -> None:

@@ -23,6 +23,8 @@ from jiaoxun.eta.api import router as eta_router
 from jiaoxun.events import LocalBus, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
+from jiaoxun.services.public_api import router as citizens_router
+from jiaoxun.services.upkeep import services_upkeep
 from jiaoxun.settings import Settings
 from jiaoxun.throttle import TokenBuckets
 from jiaoxun.tracking.api import router as tracking_router
@@ -146,6 +148,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         eta_router,
         patrol_router,
         analytics_router,
+        citizens_router,
     )
     for router in routers:
         app.include_router(router)
@@ -170,7 +173,8 @@ async def _housekeeping(
     every_s: float = 30.0,
 ) -> None:
     """Mark silent devices offline; drop track points past the retention period and stream
-    tickets past their use; rebuild the patrol duty of units whose fixes came late."""
+    tickets past their use; rebuild the patrol duty of units whose fixes came late; end the
+    kiosks' holds past their time, mark no-shows, send the citizens' due messages."""
     while True:
         await asyncio.sleep(every_s)
         now = datetime.now(UTC)
@@ -182,3 +186,4 @@ async def _housekeeping(
         )
         await asyncio.to_thread(ingestor.rebuild_late, now=now)
         await asyncio.to_thread(purge_tickets, sessions, now=now)
+        await asyncio.to_thread(services_upkeep, sessions, settings, now=now)
