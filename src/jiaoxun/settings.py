@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     #: and offered to the first one waiting for this long when it is freed
     services_hold_min: float = Field(default=10.0, gt=0, le=240)
     services_offer_min: float = Field(default=30.0, gt=0, le=24 * 60)
+    #: kiosk services: holds one client address may keep open at once (a form being filled in)
+    services_holds_per_address: int = Field(default=3, ge=1, le=1000)
     #: kiosk services: bookings open this long before a slot at the latest, this many days ahead
     services_min_notice_min: float = Field(default=30.0, ge=0, le=7 * 24 * 60)
     services_horizon_days: int = Field(default=30, ge=1, le=366)

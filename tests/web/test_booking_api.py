@@ -425,3 +425,51 @@ def test_the_nearest_kiosk_by_road(center: Center, desk: dict[str, Any]) -> None
     assert times == sorted(times)
     assert len(kiosks) == 9
     assert center.client.post("/api/public/kiosks/nearest", json={}).status_code == 422
+
+
+def test_one_address_keeps_only_a_few_holds_open(center: Center, desk: dict[str, Any]) -> None:
+    day = desk["holiday"] + timedelta(days=3)
+    while slots(center, desk, day)["day_kind"] != "workday":
+        day += timedelta(days=1)
+    starts = [s["starts_at"] for s in slots(center, desk, day)["slots"]]
+    body = {"kiosk_id": desk["kiosk_id"], "service": desk["code"]}
+    codes = []
+    for starts_at in starts[:3]:
+        reply = center.client.post("/api/public/holds", json=body | {"starts_at": starts_at})
+        assert reply.status_code == 201, reply.text
+        codes.append(reply.json()["code"])
+    refused = center.client.post("/api/public/holds", json=body | {"starts_at": starts[3]})
+    assert refused.status_code == 429
+    assert "at most 3 places may be held at once" in refused.json()["message"]
+    assert int(refused.headers["retry-after"]) > 0
+    assert book(center, desk, starts[0], 50, code=codes[0]).status_code == 201
+    again = center.client.post("/api/public/holds", json=body | {"starts_at": starts[3]})
+    assert again.status_code == 201  # a hold booked is no longer open
+    for code in [*codes[1:], again.json()["code"]]:
+        assert (
+            center.client.post("/api/public/bookings/cancel", json={"code": code}).status_code
+            == 200
+        )
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "params"),
+    [
+        ("/api/public/holds", {"starts_at": "9999-12-31T23:59:59Z"}, None),
+        ("/api/public/bookings", {"starts_at": "0001-01-01T00:00:00Z"}, None),
+        ("/api/public/slots", None, {"start": "9999-12-31", "days": 366}),
+        ("/api/public/waitlist", {"day": "9999-12-31"}, None),
+    ],
+)
+def test_the_ends_of_the_calendar_are_refused_not_crashed_on(
+    center: Center, desk: dict[str, Any], path: str, body: Any, params: Any
+) -> None:
+    base = {"kiosk_id": desk["kiosk_id"], "service": desk["code"]}
+    if params is not None:
+        reply = center.client.get(path, params=base | params)
+    else:
+        citizen = {"name": "张三", "id_number": valid_id(60), "phone": phone(60)}
+        extra = citizen if path != "/api/public/holds" else {}
+        reply = center.client.post(path, json=base | extra | body)
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["error"] == "invalid_input"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from jiaoxun.audit import service as audit
 from jiaoxun.city.models import Kiosk
-from jiaoxun.errors import Conflict, InvalidInput, NotFound
+from jiaoxun.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from jiaoxun.services import notify, waitlist
 from jiaoxun.services.citizens import Citizen
 from jiaoxun.services.codes import code_sha256, new_code
@@ -66,8 +66,12 @@ def hold(
     starts_at: datetime,
     now: datetime,
     rules: BookingRules,
+    holder: str | None = None,
 ) -> tuple[str, Booking]:
-    """A place kept for `rules.hold` while the citizen fills in the form; returns its code."""
+    """A place kept for `rules.hold` while the citizen fills in the form; returns its code.
+    `holder` (a hash of the client address) may keep `rules.holds_per_address` open at once."""
+    if holder is not None:
+        _within_holds(session, holder=holder, now=now, rules=rules)
     kiosk = kiosk_of(session, kiosk_id)
     service = bookable_service(session, service_code)
     slot = slot_row(
@@ -87,12 +91,31 @@ def hold(
         service_id=service.id,
         state=BookingState.HELD,
         code_sha256=code_sha256(code),
+        holder_sha256=holder,
         created_at=now,
         hold_expires_at=now + rules.hold,
     )
     session.add(booking)
     session.flush()
     return code, booking
+
+
+def _within_holds(session: Session, *, holder: str, now: datetime, rules: BookingRules) -> None:
+    ends = session.scalars(
+        select(Booking.hold_expires_at).where(
+            Booking.holder_sha256 == holder,
+            Booking.state == BookingState.HELD,
+            Booking.citizen_sha256.is_(None),
+            Booking.hold_expires_at > now,
+        )
+    ).all()
+    if len(ends) >= rules.holds_per_address:
+        first = min(e for e in ends if e is not None)
+        raise TooManyRequests(
+            f"at most {rules.holds_per_address} places may be held at once from one address: "
+            "book or let one go first",
+            retry_after_s=(first - now).total_seconds(),
+        )
 
 
 def book(

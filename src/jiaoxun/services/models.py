@@ -147,6 +147,8 @@ class Booking(Base):
     service_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"))
     state: Mapped[BookingState] = mapped_column(str_enum(BookingState, length=12))
     code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    #: a hash of the client address that asked for a hold: a few open holds per address
+    holder_sha256: Mapped[str | None] = mapped_column(String(64))
     citizen_sha256: Mapped[str | None] = mapped_column(String(64))
     name_masked: Mapped[str] = mapped_column(String(40), default="")
     id_masked: Mapped[str] = mapped_column(String(20), default="")

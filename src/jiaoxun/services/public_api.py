@@ -6,6 +6,7 @@ JSON bodies. A reply shows a citizen only what is his (masked) and nothing inter
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import date, timedelta
 from typing import Annotated
@@ -135,8 +136,11 @@ def free_slots(
     """The slots of a service at a kiosk, day by day, with their free places."""
     rules = _rules(state)
     first = start or rules.today(now)
-    if first < rules.today(now):
-        raise InvalidInput(f"slots are shown from today ({rules.today(now)}), not {first}")
+    if not rules.today(now) <= first <= rules.last_day(now):
+        raise InvalidInput(
+            f"slots are shown from today ({rules.today(now)}) to {rules.last_day(now)}, "
+            f"not from {first}"
+        )
     last = min(first + timedelta(days=days - 1), rules.last_day(now))
     wanted = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     kiosk = kiosk_of(session, kiosk_id)
@@ -167,11 +171,13 @@ def free_slots(
 
 @router.post("/holds", status_code=201)
 def hold_place(
-    body: schemas.HoldIn, session: SessionDep, state: StateDep, now: Now, _client: PublicClient
+    body: schemas.HoldIn, session: SessionDep, state: StateDep, now: Now, client: PublicClient
 ) -> schemas.HoldOut:
-    """A place kept while the citizen fills in the form (`services_hold_min`)."""
+    """A place kept while the citizen fills in the form (`services_hold_min`); one address
+    keeps a few at once (`services_holds_per_address`)."""
     code, held = booking.hold(
         session,
+        holder=hashlib.sha256(client.encode()).hexdigest(),
         kiosk_id=body.kiosk_id,
         service_code=body.service,
         starts_at=body.starts_at,

@@ -41,6 +41,7 @@ class BookingRules:
     offer: timedelta
     min_notice: timedelta
     horizon_days: int
+    holds_per_address: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BookingRules:
@@ -50,6 +51,7 @@ class BookingRules:
             offer=timedelta(minutes=settings.services_offer_min),
             min_notice=timedelta(minutes=settings.services_min_notice_min),
             horizon_days=settings.services_horizon_days,
+            holds_per_address=settings.services_holds_per_address,
         )
 
     def today(self, now: datetime) -> date:
@@ -167,12 +169,15 @@ def slot_at(
     InvalidInput
         For a time that starts no slot, or one too soon or beyond the booking horizon.
     """
-    local = starts_at.astimezone(rules.tz)
-    if local.date() > rules.last_day(now):
+    # compared in UTC first: a time at the end of the calendar has no local time
+    if starts_at > now + timedelta(days=rules.horizon_days + 1) or (
+        starts_at.astimezone(rules.tz).date() > rules.last_day(now)
+    ):
         raise InvalidInput(
-            f"bookings open {rules.horizon_days} days ahead at most: {local:%Y-%m-%d} is after "
-            f"{rules.last_day(now).isoformat()}"
+            f"bookings open {rules.horizon_days} days ahead at most: {starts_at:%Y-%m-%d} is "
+            f"after {rules.last_day(now).isoformat()}"
         )
+    local = starts_at.astimezone(rules.tz)
     if starts_at < now + rules.min_notice:
         minutes = rules.min_notice.total_seconds() / 60
         raise InvalidInput(

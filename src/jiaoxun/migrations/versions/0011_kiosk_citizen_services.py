@@ -177,6 +177,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("code_sha256", sa.String(length=64), nullable=False),
+        sa.Column("holder_sha256", sa.String(length=64), nullable=True),
         sa.Column("citizen_sha256", sa.String(length=64), nullable=True),
         sa.Column("name_masked", sa.String(length=40), nullable=False),
         sa.Column("id_masked", sa.String(length=20), nullable=False),
