@@ -154,3 +154,116 @@ class ViolationLookupOut(BaseModel):
     available: bool
     message_zh: str
     message_en: str
+
+
+# --- counter ---
+
+
+class WalkInIn(_In):
+    service: ServiceCode
+    priority: bool = False
+
+
+class CallNextIn(_In):
+    services: list[ServiceCode] = Field(
+        default_factory=list, max_length=50, description="only these services (default: any)"
+    )
+
+
+class TransferIn(_In):
+    service: ServiceCode
+
+
+class DoneIn(_In):
+    services: list[ServiceCode] = Field(min_length=1, max_length=20, description="services done")
+
+
+class TicketOut(BaseModel):
+    id: int
+    number: str
+    service: str
+    priority: bool
+    booked: bool
+    state: str
+    issued_at: datetime
+    called_at: datetime | None
+    serving_at: datetime | None
+    recalls: int
+    slot_starts_at: datetime | None
+    transferred_from_id: int | None
+
+
+class CounterKioskOut(BaseModel):
+    id: int
+    name: str
+
+
+class CounterOut(BaseModel):
+    kiosk: CounterKioskOut
+    staffed: bool
+    clerk: str
+
+
+class CounterBookingOut(BaseModel):
+    id: int
+    service: str
+    starts_at: datetime
+    state: str
+    name_masked: str
+    id_masked: str
+    phone_masked: str
+
+
+class CounterStatsOut(BaseModel):
+    served_today: int
+    booked_served: int
+    walk_in_served: int
+    mean_wait_s: float | None = Field(description="per ticket served today; none when none was")
+    travel_saved_yuan: float
+    served_total: int
+    travel_saved_total_yuan: float
+
+
+class TodayOut(BaseModel):
+    kiosk: CounterKioskOut
+    staffed: bool
+    bookings: list[CounterBookingOut]
+    tickets: list[TicketOut]
+    stats: CounterStatsOut
+
+
+class ServiceRecordOut(BaseModel):
+    id: int
+    service: str
+    booked: bool
+    waited_s: float
+    served_s: float
+    fee_yuan: float
+    travel_saved_yuan: float
+
+
+class DoneOut(BaseModel):
+    ticket: TicketOut
+    records: list[ServiceRecordOut]
+
+
+class KioskStatusOut(BaseModel):
+    kiosk_id: int
+    name: str
+    staffed: bool
+    clerks: int = Field(description="clerks at an open counter")
+    waiting: int
+    serving: int = Field(description="tickets called or at the counter")
+    booked_today: int
+    served_today: int
+
+
+class PublicKioskOut(BaseModel):
+    id: int
+    name: str
+    landmark: str
+    lon: float
+    lat: float
+    zone_code: str | None
+    staffed: bool
+    waiting: int
