@@ -50,11 +50,12 @@ async function start() {
   $("#confirm-offer").addEventListener("click", confirmOffer);
   $("#violations-form").addEventListener("submit", lookUpViolations);
   citizen.start = today();
-  try {
-    [citizen.kiosks, citizen.services] = await Promise.all([api("GET", "/api/public/kiosks"), api("GET", "/api/public/services")]);
-  } catch (error) {
-    say($("#find"), error);
-  }
+  // each list on its own: the kiosks can be found while the catalogue cannot be read
+  const [kiosks, services] = await Promise.allSettled([api("GET", "/api/public/kiosks"), api("GET", "/api/public/services")]);
+  citizen.kiosks = kiosks.value ?? [];
+  citizen.services = services.value ?? [];
+  const failed = [kiosks, services].find((reply) => reply.status === "rejected");
+  if (failed) say($("#find"), failed.reason);
   render();
   document.body.dataset.ready = "1";
 }
