@@ -21,7 +21,6 @@ from sqlalchemy import select
 from jiaoxun.audit.models import AuditEntry
 from jiaoxun.db import transaction
 from jiaoxun.services.codes import code_sha256, new_code
-from jiaoxun.services.counter_api import router
 from jiaoxun.services.models import (
     Booking,
     BookingState,
@@ -41,10 +40,7 @@ SHANGHAI_OFFSET = timedelta(hours=8)
 
 @pytest.fixture
 def counter(center: Center) -> Center:
-    """The center with the counter's routes (mounted here until the app mounts them)."""
-    app: Any = center.client.app
-    if not any(getattr(r, "path", "") == "/api/counter/today" for r in app.routes):
-        app.include_router(router)
+    """The center with a kiosk clerk at its first kiosk."""
     return center
 
 

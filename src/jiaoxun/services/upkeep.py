@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.services.booking import expire_holds
 from jiaoxun.services.notify import channels_named, deliver_due
+from jiaoxun.services.queue import mark_no_shows
 from jiaoxun.services.slots import BookingRules
 from jiaoxun.settings import Settings
 
@@ -33,8 +34,4 @@ def services_upkeep(sessions: sessionmaker[Session], settings: Settings, *, now:
 
 
 def _no_shows(session: Session, settings: Settings, *, now: datetime) -> int:
-    try:
-        from jiaoxun.services.queue import mark_no_shows
-    except ImportError:  # the counter's queue lands with its own module
-        return 0
     return mark_no_shows(session, now=now, after=timedelta(minutes=settings.services_no_show_min))
