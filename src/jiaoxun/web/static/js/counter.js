@@ -291,6 +291,6 @@ function renderStats() {
   ];
   fill(
     $("#figures"),
-    rows.map(([key, value]) => [el("dt", {}, t(`counter.stat.${key}`)), el("dd", { dataset: { stat: key } }, String(value))]),
+    rows.flatMap(([key, value]) => [el("dt", {}, t(`counter.stat.${key}`)), el("dd", { dataset: { stat: key } }, String(value))]),
   );
 }
