@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from jiaoxun.audit.models import AuditEntry
 from jiaoxun.db import transaction
+from jiaoxun.services.checkin import mark_no_shows
 from jiaoxun.services.codes import code_sha256, new_code
 from jiaoxun.services.models import (
     Booking,
@@ -30,7 +31,6 @@ from jiaoxun.services.models import (
     Slot,
     Ticket,
 )
-from jiaoxun.services.queue import mark_no_shows
 from jiaoxun.users.models import User
 from jiaoxun.users.passwords import hash_password
 from jiaoxun.users.roles import Role

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Depends, Query
 
 from jiaoxun.db import MAX_ID
 from jiaoxun.errors import InvalidInput, NotAllowed
-from jiaoxun.services import queue, schemas
+from jiaoxun.services import checkin, queue, schemas
+from jiaoxun.services import counter as counters
 from jiaoxun.services.models import ServiceItem, Ticket
+from jiaoxun.services.slots import kiosk_of
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, Role
 from jiaoxun.web.deps import Now, PublicClient, RowId, SessionDep, StateDep, requires
@@ -29,7 +31,7 @@ def counter_of(
         int | None,
         Query(ge=1, le=MAX_ID, description="the kiosk (commanders and admins; a clerk's own)"),
     ] = None,
-) -> queue.Counter:
+) -> counters.Counter:
     """The counter the user works at: a clerk's own kiosk, or the one a commander names."""
     if user.role == Role.KIOSK_CLERK:
         if user.kiosk_id is None:
@@ -44,15 +46,15 @@ def counter_of(
         kiosk_id = user.kiosk_id
     elif kiosk_id is None:
         raise InvalidInput(f"role {user.role.value} names the kiosk it works at: ?kiosk_id=")
-    return queue.Counter(
-        kiosk=queue.kiosk_of(session, kiosk_id),
+    return counters.Counter(
+        kiosk=kiosk_of(session, kiosk_id),
         clerk=user.username,
         tz=state.settings.tz,
         no_show_after=timedelta(minutes=state.settings.services_no_show_min),
     )
 
 
-CounterDep = Annotated[queue.Counter, Depends(counter_of)]
+CounterDep = Annotated[counters.Counter, Depends(counter_of)]
 
 
 def ticket_out(ticket: Ticket, service: str) -> schemas.TicketOut:
@@ -77,10 +79,10 @@ def _out(session: SessionDep, ticket: Ticket) -> schemas.TicketOut:
     return ticket_out(ticket, service.code if service else "")
 
 
-def _counter_out(session: SessionDep, counter: queue.Counter, *, now: Now) -> schemas.CounterOut:
+def _counter_out(session: SessionDep, counter: counters.Counter, *, now: Now) -> schemas.CounterOut:
     return schemas.CounterOut(
         kiosk=schemas.CounterKioskOut(id=counter.kiosk.id, name=counter.kiosk.name),
-        staffed=queue.is_staffed(session, counter.kiosk.id, now=now),
+        staffed=counters.is_staffed(session, counter.kiosk.id, now=now),
         clerk=counter.clerk,
     )
 
@@ -88,21 +90,21 @@ def _counter_out(session: SessionDep, counter: queue.Counter, *, now: Now) -> sc
 @router.post("/api/counter/open")
 def open_counter(session: SessionDep, counter: CounterDep, now: Now) -> schemas.CounterOut:
     """The clerk at his counter: the kiosk is staffed (for at most 16 hours unless closed)."""
-    queue.open_counter(session, counter, now=now)
+    counters.open_counter(session, counter, now=now)
     return _counter_out(session, counter, now=now)
 
 
 @router.post("/api/counter/close")
 def close_counter(session: SessionDep, counter: CounterDep, now: Now) -> schemas.CounterOut:
     """The clerk's counter closed."""
-    queue.close_counter(session, counter, now=now)
+    counters.close_counter(session, counter, now=now)
     return _counter_out(session, counter, now=now)
 
 
 @router.get("/api/counter/today")
 def today(session: SessionDep, counter: CounterDep, now: Now) -> schemas.TodayOut:
     """The kiosk's day: bookings (masked), tickets and figures."""
-    day = queue.today_of(session, counter, now=now)
+    day = counters.today_of(session, counter, now=now)
     s = day.stats
     return schemas.TodayOut(
         kiosk=schemas.CounterKioskOut(id=day.kiosk.id, name=day.kiosk.name),
@@ -137,7 +139,7 @@ def check_in(
     session: SessionDep, counter: CounterDep, now: Now, body: schemas.CodeIn
 ) -> schemas.TicketOut:
     """A booked citizen at his kiosk on his day: his B ticket."""
-    return _out(session, queue.check_in(session, counter, code=body.code, now=now))
+    return _out(session, checkin.check_in(session, counter, code=body.code, now=now))
 
 
 @router.post("/api/counter/tickets", status_code=201)
@@ -233,7 +235,7 @@ def kiosks_status(
             booked_today=s.booked_today,
             served_today=s.served_today,
         )
-        for s in queue.status_of_kiosks(session, now=now, tz=state.settings.tz)
+        for s in counters.status_of_kiosks(session, now=now, tz=state.settings.tz)
     ]
 
 
@@ -253,5 +255,5 @@ def public_kiosks(
             staffed=s.staffed,
             waiting=s.waiting,
         )
-        for s in queue.status_of_kiosks(session, now=now, tz=state.settings.tz)
+        for s in counters.status_of_kiosks(session, now=now, tz=state.settings.tz)
     ]

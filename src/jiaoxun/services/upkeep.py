@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from jiaoxun.services.booking import expire_holds
+from jiaoxun.services.checkin import mark_no_shows
 from jiaoxun.services.notify import channels_named, deliver_due
-from jiaoxun.services.queue import mark_no_shows
 from jiaoxun.services.slots import BookingRules
 from jiaoxun.settings import Settings
 
