@@ -276,6 +276,10 @@ def test_a_booking_is_changed_and_cancelled_and_its_places_come_back(
     assert free == [2, 1]
     cancelled = center.client.post("/api/public/bookings/cancel", json={"code": code})
     assert cancelled.json()["state"] == "cancelled"
+    with transaction(center.engine) as session:
+        row = session.scalars(select(Booking).where(Booking.phone_masked.like("139%"))).all()
+        assert all(b.phone is None for b in row if b.state == "cancelled")  # kept no longer
+        assert any(b.state == "cancelled" for b in row)
     assert [s["free"] for s in slots(center, desk, workday)["slots"][:2]] == [2, 2]
     kinds = [m["kind"] for m in cancelled.json()["messages"]]
     assert kinds[:2] == ["cancelled", "changed"]

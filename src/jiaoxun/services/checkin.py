@@ -101,6 +101,7 @@ def mark_no_shows(session: Session, *, now: datetime, after: timedelta) -> int:
     for booking in late:
         booking.state = BookingState.NO_SHOW
         booking.ended_at = now
+        booking.phone = None  # kept while the booking is open, no longer
         audit.record(
             session,
             by=HOUSEKEEPING,

@@ -444,6 +444,7 @@ def _end_booking(
         return
     booking.state = to
     booking.ended_at = now
+    booking.phone = None  # kept while the booking is open, no longer
     audit.record(
         session,
         by=counter.clerk,
