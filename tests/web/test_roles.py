@@ -21,6 +21,7 @@ OPERATIONS = frozenset({"dispatcher", "officer", "commander", "admin"})  # read 
 CENTER = frozenset({"dispatcher", "commander", "admin"})  # take calls, dispatch
 COMMAND = frozenset({"commander", "admin"})  # configure, audit, devices, batches
 ADMIN = frozenset({"admin"})
+COUNTER = frozenset({"kiosk_clerk", "commander", "admin"})  # serve citizens at a kiosk
 
 TABLE: dict[str, frozenset[str]] = {
     "POST /api/auth/token": ANYONE,
@@ -85,6 +86,33 @@ TABLE: dict[str, frozenset[str]] = {
     "GET /api/activities": OPERATIONS,
     "GET /api/activities/kinds": OPERATIONS,
     "GET /api/eta/accuracy": OPERATIONS,  # figures of the forecast, no one's whereabouts
+    # citizens: no login, limited per address; a booking is reached by its code alone
+    "POST /api/public/kiosks/nearest": ANYONE,
+    "GET /api/public/kiosks": ANYONE,
+    "GET /api/public/slots": ANYONE,
+    "POST /api/public/holds": ANYONE,
+    "POST /api/public/bookings": ANYONE,
+    "POST /api/public/bookings/find": ANYONE,
+    "POST /api/public/bookings/confirm": ANYONE,
+    "POST /api/public/bookings/change": ANYONE,
+    "POST /api/public/bookings/cancel": ANYONE,
+    "POST /api/public/bookings/qr": ANYONE,
+    "POST /api/public/waitlist": ANYONE,
+    "POST /api/public/waitlist/leave": ANYONE,
+    "POST /api/public/violations/lookup": ANYONE,
+    # the counter: a clerk at his own kiosk, the command at any it names
+    "POST /api/counter/open": COUNTER,
+    "POST /api/counter/close": COUNTER,
+    "GET /api/counter/today": COUNTER,
+    "POST /api/counter/check-in": COUNTER,
+    "POST /api/counter/tickets": COUNTER,
+    "POST /api/counter/call-next": COUNTER,
+    "POST /api/counter/tickets/{ticket_id}/recall": COUNTER,
+    "POST /api/counter/tickets/{ticket_id}/no-show": COUNTER,
+    "POST /api/counter/tickets/{ticket_id}/serve": COUNTER,
+    "POST /api/counter/tickets/{ticket_id}/transfer": COUNTER,
+    "POST /api/counter/tickets/{ticket_id}/done": COUNTER,
+    "GET /api/kiosks/status": OPERATIONS,
 }
 # side effects that would spoil the session for the rest of the matrix
 HARMLESS_BODY: dict[str, dict[str, Any]] = {
