@@ -419,3 +419,30 @@ def test_an_invalid_id_number_is_refused_naming_the_rule(browser: Browser, site:
     expect(page.locator("#booked")).to_be_hidden()
     _clean(phone, refused=(422,))
     phone.close()
+
+
+def test_the_command_page_shows_each_kiosks_counter(browser: Browser, site: Site) -> None:
+    """The kiosk markers carry the status route's staffed state and queue length."""
+    kiosk_id = site.desk["kiosk_id"]
+    reply = site.call("POST", "/api/counter/open", user="kiosk_clerk")
+    assert reply.status_code in (200, 409), reply.text  # open already after the first test
+    status = site.call("GET", "/api/kiosks/status", user="commander")
+    assert status.status_code == 200, status.text
+    mine = next(row for row in status.json() if row["kiosk_id"] == kiosk_id)
+    assert mine["staffed"] is True
+    tab = open_tab(browser, f"{site.url}/", viewport={"width": 1400, "height": 900})
+    page = tab.page
+    page.set_default_timeout(10_000)
+    page.fill("#login [name=username]", "commander")
+    page.fill("#login [name=password]", site.passwords["commander"])
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    _wait(page, "() => Array.isArray(window.jx.kioskStatus)")
+    shown = page.evaluate("(id) => window.jx.kioskStatus.find((k) => k.kiosk_id === id)", kiosk_id)
+    assert shown == mine
+    staffed = page.locator(".jx-kiosk[data-staffed='1']")
+    expect(staffed).to_have_count(sum(1 for row in status.json() if row["staffed"]))
+    staffed.first.hover()
+    expect(page.locator(".leaflet-tooltip")).to_contain_text(f"在岗 · 排队 {mine['waiting']}")
+    _clean(tab)
+    tab.close()
