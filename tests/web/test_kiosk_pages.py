@@ -270,6 +270,10 @@ def test_a_citizen_books_a_holiday_evening_and_the_clerk_serves_him(
     assert times == EVENING
     expect(page.locator("#slots .slot.after-hours")).to_have_count(len(EVENING))
     expect(page.locator("#slots .slot").first).to_contain_text("延时")
+    # the kiosk's hours of the week: the holiday's evening window marked after hours
+    hours = page.locator(f"#hours li[data-date='{desk['holiday']}']")
+    expect(hours).to_contain_text("节假日")
+    expect(hours.locator(".window.after-hours")).to_contain_text("18:00–20:00延时")
 
     # book 18:00: a place held while the form is filled in, then the code and its QR
     page.click("#slots .slot[data-time='18:00']")
@@ -417,6 +421,13 @@ def test_an_invalid_id_number_is_refused_naming_the_rule(browser: Browser, site:
     expect(error).to_contain_text("GB 11643")
     expect(page.locator("#citizen-form [name=id_number]")).to_be_focused()
     expect(page.locator("#booked")).to_be_hidden()
+    # in English: the page's words switch, the server's message stays as it came
+    page.click("#lang")
+    expect(page.locator("#book")).to_have_text("Book")
+    expect(page.locator(f"#days [data-date='{site.desk['holiday']}']")).to_contain_text(
+        "holiday 测试节"
+    )
+    expect(error).to_contain_text("GB 11643")
     _clean(phone, refused=(422,))
     phone.close()
 
