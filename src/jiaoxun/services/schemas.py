@@ -4,9 +4,11 @@ opening hours, the counter."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from jiaoxun.services.models import DayKind, ServiceKind
 
 # --- bookings ---
 
@@ -267,3 +269,157 @@ class PublicKioskOut(BaseModel):
     zone_code: str | None
     staffed: bool
     waiting: int
+
+
+# --- catalogue and hours ---
+
+ItemCode = Annotated[
+    str, Field(pattern=r"^[A-Z]{2,4}-[0-9]{1,4}$", max_length=20, description='e.g. "JG-01"')
+]
+ClockTime = Annotated[
+    str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", description="local HH:MM")
+]
+Channel = Literal["kiosk", "machine", "online"]
+LongText = Annotated[str, Field(max_length=2000)]
+
+
+class DocumentIn(_In):
+    """A document the citizen brings."""
+
+    name_zh: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(min_length=1, max_length=200)
+    form: Literal["original", "copy", "original_and_copy"]
+    validity: str = Field(default="", max_length=100, description="e.g. 出具之日起六个月内")
+
+
+class ItemFields(_In):
+    """The fields of a catalogue item a commander may set (all of them but its code)."""
+
+    kind: ServiceKind
+    name_zh: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(min_length=1, max_length=200)
+    eligible: LongText = ""
+    excluded: LongText = ""
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=20)
+    fee_yuan: float = Field(default=0.0, ge=0, le=100_000)
+    fee_note: str = Field(default="", max_length=200)
+    time_limit_days: int = Field(default=0, ge=0, le=365, description="0: done on the spot")
+    channels: list[Channel] = Field(min_length=1, max_length=3)
+    travel_saved_yuan: float = Field(default=0.0, ge=0, le=10_000)
+    minutes: int = Field(default=20, ge=5, le=240, description="at the counter: the slot")
+    bookable: bool = True
+    active: bool = True
+    source: str = Field(default="", max_length=500)
+
+
+class ItemIn(ItemFields):
+    """A new catalogue item."""
+
+    code: ItemCode
+
+
+class ItemChange(_In):
+    """A change of a catalogue item: the fields given are set, the others kept. With `version`,
+    the change is refused if the item changed since it was read."""
+
+    version: int | None = Field(default=None, ge=1)
+    kind: ServiceKind | None = None
+    name_zh: str | None = Field(default=None, min_length=1, max_length=100)
+    name_en: str | None = Field(default=None, min_length=1, max_length=200)
+    eligible: LongText | None = None
+    excluded: LongText | None = None
+    documents: list[DocumentIn] | None = Field(default=None, max_length=20)
+    fee_yuan: float | None = Field(default=None, ge=0, le=100_000)
+    fee_note: str | None = Field(default=None, max_length=200)
+    time_limit_days: int | None = Field(default=None, ge=0, le=365)
+    channels: list[Channel] | None = Field(default=None, min_length=1, max_length=3)
+    travel_saved_yuan: float | None = Field(default=None, ge=0, le=10_000)
+    minutes: int | None = Field(default=None, ge=5, le=240)
+    bookable: bool | None = None
+    active: bool | None = None
+    source: str | None = Field(default=None, max_length=500)
+
+
+class DocumentOut(BaseModel):
+    name_zh: str
+    name_en: str
+    form: str
+    validity: str
+
+
+class PublicServiceOut(BaseModel):
+    """A catalogue item as citizens see it."""
+
+    code: str
+    kind: str
+    name_zh: str
+    name_en: str
+    eligible: str
+    excluded: str
+    documents: list[DocumentOut]
+    fee_yuan: float
+    fee_note: str
+    time_limit_days: int
+    channels: list[str]
+    minutes: int
+    bookable: bool
+
+
+class ItemOut(PublicServiceOut):
+    """A catalogue item as a commander edits it."""
+
+    travel_saved_yuan: float
+    active: bool
+    source: str
+    version: int
+
+
+class WindowIn(_In):
+    day_kind: DayKind
+    starts: ClockTime
+    ends: ClockTime
+    after_hours: bool = False
+    capacity: int = Field(default=2, ge=1, le=50, description="citizens a slot takes")
+
+
+class HoursIn(_In):
+    """The windows of a scope, replacing its rows: a kiosk or none (every kiosk), a service or
+    none (every service). No windows: the scope falls back on the less specific one."""
+
+    kiosk_id: KioskId | None = None
+    service: ServiceCode | None = None
+    windows: list[WindowIn] = Field(max_length=42)
+
+
+class WindowOut(BaseModel):
+    day_kind: str
+    starts: str
+    ends: str
+    after_hours: bool
+    capacity: int
+
+
+class HoursOut(BaseModel):
+    kiosk_id: int | None
+    service: str | None
+    windows: list[WindowOut]
+
+
+class OpenWindowOut(BaseModel):
+    starts: str
+    ends: str
+    after_hours: bool
+
+
+class HoursDayOut(BaseModel):
+    date: date
+    day_kind: str
+    holiday: str | None
+    assumed: bool = Field(description="the calendar does not know the day: weekday rule")
+    windows: list[OpenWindowOut]
+
+
+class KioskHoursOut(BaseModel):
+    kiosk_id: int
+    service: str | None
+    days: list[HoursDayOut]

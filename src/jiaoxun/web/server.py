@@ -11,6 +11,7 @@ from jiaoxun.analytics.history import simulate_demo_history
 from jiaoxun.city import service as city_service
 from jiaoxun.db import make_engine, migrate, transaction
 from jiaoxun.incidents.reference import seed_reference
+from jiaoxun.services.catalogue import seed_services
 from jiaoxun.settings import Settings
 from jiaoxun.units.service import seed_crews
 from jiaoxun.users.roles import Role
@@ -36,6 +37,7 @@ def prepare(
         seed_reference(session)
         seed_crews(session, now=datetime.now(UTC))
         users = seed_users(session)
+        seed_services(session)
         if first_start and settings.demo_history:
             step("simulating the demo city's history for the statistics")
             simulate_demo_history(session, settings, now=datetime.now(UTC))
