@@ -113,6 +113,13 @@ TABLE: dict[str, frozenset[str]] = {
     "POST /api/counter/tickets/{ticket_id}/transfer": COUNTER,
     "POST /api/counter/tickets/{ticket_id}/done": COUNTER,
     "GET /api/kiosks/status": OPERATIONS,
+    "GET /api/public/services": ANYONE,
+    "GET /api/public/kiosks/{kiosk_id}/hours": ANYONE,
+    "GET /api/services/catalogue": COMMAND,
+    "POST /api/services/catalogue": COMMAND,
+    "PUT /api/services/catalogue/{code}": COMMAND,
+    "GET /api/services/hours": COMMAND,
+    "PUT /api/services/hours": COMMAND,
 }
 # side effects that would spoil the session for the rest of the matrix
 HARMLESS_BODY: dict[str, dict[str, Any]] = {

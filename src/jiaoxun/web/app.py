@@ -23,6 +23,7 @@ from jiaoxun.eta.api import router as eta_router
 from jiaoxun.events import LocalBus, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
+from jiaoxun.services.catalogue_api import router as catalogue_router
 from jiaoxun.services.counter_api import router as counter_router
 from jiaoxun.services.public_api import router as citizens_router
 from jiaoxun.services.upkeep import services_upkeep
@@ -151,6 +152,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         analytics_router,
         citizens_router,
         counter_router,
+        catalogue_router,
     )
     for router in routers:
         app.include_router(router)
