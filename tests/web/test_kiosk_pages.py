@@ -154,8 +154,18 @@ def _desk(site: Site) -> dict[str, Any]:
             name_zh="机动车驾驶证期满换证（测试）",
             name_en="Driving licence renewal (test)",
             documents=[
-                {"name_zh": "居民身份证", "name_en": "Resident ID card", "form": "original"},
-                {"name_zh": "驾驶证", "name_en": "Driving licence", "form": "original"},
+                {
+                    "name_zh": "居民身份证",
+                    "name_en": "Resident ID card",
+                    "form": "original",
+                    "validity": "有效期内",
+                },
+                {
+                    "name_zh": "驾驶证",
+                    "name_en": "Driving licence",
+                    "form": "original",
+                    "validity": "",
+                },
             ],
             channels=["kiosk"],
             fee_yuan=10.0,

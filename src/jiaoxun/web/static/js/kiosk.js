@@ -214,18 +214,26 @@ function renderKiosks() {
 
 async function chooseKiosk(kiosk) {
   citizen.kiosk = kiosk;
-  citizen.hours = null;
   $("#services").hidden = false;
   renderKiosks();
   renderServices();
+  loadHours();
+  if (citizen.service) loadSlots();
+  $("#services").scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+/** The kiosk's week of opening windows: the chosen service's own, else every service's. */
+async function loadHours() {
+  const { kiosk, service } = citizen;
+  citizen.hours = null;
+  say($("#services"), null);
+  const query = service ? `?${new URLSearchParams({ service: service.code })}` : "";
   try {
-    citizen.hours = await api("GET", `/api/public/kiosks/${kiosk.id}/hours`);
+    citizen.hours = await api("GET", `/api/public/kiosks/${kiosk.id}/hours${query}`);
   } catch (error) {
     say($("#services"), error);
   }
   renderHours();
-  if (citizen.service) loadSlots();
-  $("#services").scrollIntoView({ behavior: "smooth", block: "start" });
 }
 
 // -- services and hours ------------------------------------------------------------------------------
@@ -314,6 +322,7 @@ function dayMarks(day) {
 function chooseService(service) {
   citizen.service = service;
   renderServices();
+  loadHours();
   if (!service.bookable) {
     $("#booking").hidden = true;
     return;
