@@ -238,16 +238,7 @@ def _mark_booked(session: Session, booking: Booking, *, now: datetime, rules: Bo
         "Bring the documents and show your code.",
         due_at=now,
     )
-    remind_at = slot.starts_at - timedelta(days=1)
-    if remind_at > now:
-        notify.tell(
-            session,
-            booking,
-            kind="reminder",
-            zh=f"提醒：明天 {local:%H:%M} 在{kiosk.name}办理{service.name_zh}。",
-            en=f"Reminder: {service.name_en} at {kiosk.name} tomorrow at {local:%H:%M}.",
-            due_at=remind_at,
-        )
+    _remind(session, booking, kiosk=kiosk, service=service, slot=slot, now=now, rules=rules)
 
 
 def find(session: Session, *, code: str) -> Seen:
@@ -350,15 +341,9 @@ def change(
         en=f"Changed: {seen.service.name_en} at {seen.kiosk.name}, now {local:%Y-%m-%d %H:%M}.",
         due_at=now,
     )
-    if (remind_at := new.starts_at - timedelta(days=1)) > now:
-        notify.tell(
-            session,
-            booking,
-            kind="reminder",
-            zh=f"提醒：明天 {local:%H:%M} 在{seen.kiosk.name}办理{seen.service.name_zh}。",
-            en=f"Reminder: {seen.service.name_en} at {seen.kiosk.name} tomorrow at {local:%H:%M}.",
-            due_at=remind_at,
-        )
+    _remind(
+        session, booking, kiosk=seen.kiosk, service=seen.service, slot=new, now=now, rules=rules
+    )
     waitlist.offer_freed(session, slot=old, now=now, rules=rules)
     return find(session, code=code)
 
@@ -397,6 +382,31 @@ def _end(booking: Booking, state: BookingState, *, now: datetime) -> None:
     booking.ended_at = now
     booking.hold_expires_at = None
     booking.phone = None  # a phone is kept while the booking is open, no longer
+
+
+def _remind(
+    session: Session,
+    booking: Booking,
+    *,
+    kiosk: Kiosk,
+    service: ServiceItem,
+    slot: Slot,
+    now: datetime,
+    rules: BookingRules,
+) -> None:
+    """A reminder the day before the slot (none for a booking made later than that)."""
+    remind_at = slot.starts_at - timedelta(days=1)
+    if remind_at <= now:
+        return
+    local = slot.starts_at.astimezone(rules.tz)
+    notify.tell(
+        session,
+        booking,
+        kind="reminder",
+        zh=f"提醒：明天 {local:%H:%M} 在{kiosk.name}办理{service.name_zh}。",
+        en=f"Reminder: {service.name_en} at {kiosk.name} tomorrow at {local:%H:%M}.",
+        due_at=remind_at,
+    )
 
 
 def _unremind(session: Session, booking: Booking) -> None:
