@@ -3,7 +3,8 @@ by uvicorn in this process on SQLite and on PostgreSQL (its clock, the `now` dep
 to the evening of the appointment): a citizen on a phone books a holiday-evening slot, the clerk
 checks him in by code, calls him ahead of a walk-in issued earlier, serves him, and the service
 shows in the kiosk's figures and the statistics; a full slot and an invalid ID number are
-refused on the page with the server's message."""
+refused on the page with the server's message; "my booking", found by the code the phone kept,
+moves the booking to another slot and cancels it, the server's free places following."""
 
 from __future__ import annotations
 
@@ -439,6 +440,83 @@ def test_an_invalid_id_number_is_refused_naming_the_rule(browser: Browser, site:
     )
     expect(error).to_contain_text("GB 11643")
     _clean(phone, refused=(422,))
+    phone.close()
+
+
+def _free(site: Site) -> dict[str, int]:
+    """The server's free places of the tests' service on the holiday, by local time."""
+    desk = site.desk
+    query = f"kiosk_id={desk['kiosk_id']}&service={desk['code']}&start={desk['holiday']}&days=1"
+    reply = site.call("GET", f"/api/public/slots?{query}")
+    assert reply.status_code == 200, reply.text
+    (day,) = reply.json()["days"]
+    return {slot["local_time"]: slot["free"] for slot in day["slots"]}
+
+
+def test_my_booking_by_a_stored_code_changes_the_slot_then_cancels(
+    browser: Browser, site: Site
+) -> None:
+    desk = site.desk
+    first = _free(site)
+    starts_at = datetime.combine(desk["holiday"], datetime.min.time(), tzinfo=SHANGHAI).replace(
+        hour=18, minute=20
+    )
+    body = {
+        "kiosk_id": desk["kiosk_id"],
+        "service": desk["code"],
+        "starts_at": starts_at.isoformat(),
+        "name": "赵六",
+        "id_number": valid_id(30),
+        "phone": "13910000030",
+    }
+    reply = site.call("POST", "/api/public/bookings", json=body)
+    assert reply.status_code == 201, reply.text
+    code = reply.json()["code"]
+    booked = _free(site)
+    assert booked["18:20"] == first["18:20"] - 1
+    # the phone kept the code from an earlier visit
+    phone = _phone(browser, site)
+    page = phone.page
+    page.evaluate("(code) => localStorage.setItem('jx.kiosk.codes', JSON.stringify([code]))", code)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.click(".steps [data-view=mine]")
+    expect(page.locator("#find-form [name=code]")).to_have_value(code)
+    page.click(f"#saved-codes button:text-is('{code}')")
+    expect(page.locator("#mine-detail .state")).to_have_text("已预约")
+    expect(page.locator("#mine-detail .when")).to_contain_text("18:20")
+
+    # moved to 18:40 of the same day: its own slot is not offered
+    page.click(f"#change-days [data-date='{desk['holiday']}']")
+    expect(page.locator("#change-slots .slot[data-time='18:20']")).to_have_count(0)
+    expect(page.locator("#change")).to_be_disabled()
+    page.click("#change-slots .slot[data-time='18:40']")
+    page.click("#change")
+    expect(page.locator("#mine .saved")).to_have_text("已改约")
+    expect(page.locator("#mine-detail .when")).to_contain_text("18:40")
+    state = page.evaluate("() => window.jx.booking")
+    assert state["code"] == code
+    assert state["state"] == "booked"
+    assert datetime.fromisoformat(state["starts_at"]) == starts_at.replace(minute=40)
+    moved = _free(site)
+    assert moved["18:20"] == first["18:20"]
+    assert moved["18:40"] == booked["18:40"] - 1
+
+    # cancelled on the second press: the place is free again, nothing left to change
+    page.click("#cancel")
+    expect(page.locator("#cancel")).to_have_text("再按一次确认取消")
+    expect(page.locator("#mine-detail .state")).to_have_text("已预约")
+    page.click("#cancel")
+    expect(page.locator("#mine .saved")).to_have_text("预约已取消")
+    expect(page.locator("#mine-detail .state")).to_have_text("已取消")
+    expect(page.locator("#mine-actions")).to_be_hidden()
+    assert page.evaluate("() => window.jx.booking.state") == "cancelled"
+    after = _free(site)
+    assert (after["18:20"], after["18:40"]) == (first["18:20"], first["18:40"])
+    found = site.call("POST", "/api/public/bookings/find", json={"code": code})
+    assert found.status_code == 200, found.text
+    assert found.json()["state"] == "cancelled"
+    _clean(phone)
     phone.close()
 
 
