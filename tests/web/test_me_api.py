@@ -54,7 +54,7 @@ def test_me_says_who_i_am_and_what_i_may_do(center: Center) -> None:
         [],
         None,
     )
-    assert _me(center, "kiosk_clerk")["permissions"] == []
+    assert _me(center, "kiosk_clerk")["permissions"] == ["serve_citizens"]
     assert center.client.get("/api/me").status_code == 401
 
 
