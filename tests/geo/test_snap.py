@@ -100,3 +100,11 @@ def test_snaps_hold_snap_values_in_parallel_arrays():
     assert (snaps[0], snaps[1]) == (a, b)
     assert snaps.edge.dtype == np.int64
     assert snaps.fraction.tolist() == [0.25, 1.0]
+
+
+@pytest.mark.parametrize(("lon", "lat"), [(30.0, 0.0), (-150.0, -80.0), (180.0, 90.0)])
+def test_a_point_half_a_world_away_is_off_network(snapper, lon, lat):
+    """Found by fuzzing POST /api/incidents: the town's projection has no plane for such a
+    point, and no road was found for it (an IndexError, a 500)."""
+    with pytest.raises(OffNetwork, match="the snapping limit is 100 m"):
+        snapper.snap_many(np.array([lon]), np.array([lat]))

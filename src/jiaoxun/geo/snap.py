@@ -101,10 +101,22 @@ class Snapper:
         if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
             raise OffNetwork("coordinates must be finite numbers")
         x, y = self.to_xy.transform(lon, lat)
+        outside = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+        if len(outside):  # half a world away, the city's projection has no plane for it
+            i = int(outside[0])
+            raise OffNetwork(
+                f"point ({lon[i]:.6f}, {lat[i]:.6f}) is far from the city's roads; "
+                f"the snapping limit is {self.max_snap_m:.0f} m"
+            )
         points = shapely.points(x, y)
         (which_point, which_line), distance = self.tree.query_nearest(
             points, return_distance=True, all_matches=False
         )
+        if len(which_point) < len(points):
+            raise OffNetwork(
+                f"{len(points) - len(which_point)} of {len(points)} points found no road near "
+                f"them; the snapping limit is {self.max_snap_m:.0f} m"
+            )
         order = np.argsort(which_point, kind="stable")
         which_line, distance = which_line[order], distance[order]
         far = np.flatnonzero(distance > self.max_snap_m)
