@@ -24,12 +24,23 @@ from jiaoxun.services.models import (
     WaitlistEntry,
 )
 from jiaoxun.tracking.models import CheckInRow, Device, FenceEventRow, TrackPoint
+from jiaoxun.traffic.models import (
+    Accident,
+    AccidentParty,
+    AccidentStep,
+    Photo,
+    TrafficViolation,
+    ViolationCode,
+)
 from jiaoxun.units.models import Officer, Unit
 from jiaoxun.users.models import ApiToken, StreamTicket, User
 
 metadata = Base.metadata
 
 __all__ = [
+    "Accident",
+    "AccidentParty",
+    "AccidentStep",
     "Activity",
     "ApiToken",
     "AuditEntry",
@@ -49,6 +60,7 @@ __all__ = [
     "OpeningHours",
     "PatrolLine",
     "PatrolPoint",
+    "Photo",
     "Recognition",
     "ResponsePlanRow",
     "ServiceItem",
@@ -58,8 +70,10 @@ __all__ = [
     "Ticket",
     "TierRow",
     "TrackPoint",
+    "TrafficViolation",
     "Unit",
     "User",
+    "ViolationCode",
     "WaitlistEntry",
     "Zone",
     "metadata",

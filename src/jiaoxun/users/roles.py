@@ -21,6 +21,7 @@ class Permission(enum.StrEnum):
     READ_AUDIT = "read_audit"
     READ_STATISTICS = "read_statistics"  # the statistics page and its exports
     SERVE_CITIZENS = "serve_citizens"  # a kiosk's counter: bookings, queue, services done
+    HANDLE_TRAFFIC = "handle_traffic"  # record accidents and violations on the street
     CONFIGURE = "configure"  # categories, response plans, 1-3-5 tiers
     READ_USERS = "read_users"  # the accounts, their roles and locks
     MANAGE_USERS = "manage_users"  # create, disable, reset passwords, revoke tokens
@@ -38,7 +39,12 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.OFFICER: frozenset(
-        {Permission.READ_OPERATIONS, Permission.ACT_ON_ORDERS, Permission.MANAGE_UNITS}
+        {
+            Permission.READ_OPERATIONS,
+            Permission.ACT_ON_ORDERS,
+            Permission.MANAGE_UNITS,
+            Permission.HANDLE_TRAFFIC,
+        }
     ),
     Role.KIOSK_CLERK: frozenset({Permission.SERVE_CITIZENS}),
     Role.COMMANDER: _ALL - {Permission.MANAGE_USERS},

@@ -1,0 +1,1 @@
+"""Traffic work: accidents by the right procedure, violations with codes, plates, photos."""
