@@ -36,6 +36,9 @@ from jiaoxun.tracking.jt808_link import Limits
 from jiaoxun.tracking.mqtt import subscribe
 from jiaoxun.tracking.patrol_api import router as patrol_router
 from jiaoxun.tracking.service import Ingestor
+from jiaoxun.traffic.accident_api import router as accidents_router
+from jiaoxun.traffic.photo_api import router as photos_router
+from jiaoxun.traffic.violation_api import router as violations_router
 from jiaoxun.units.api import router as units_router
 from jiaoxun.users.admin_api import router as user_admin_router
 from jiaoxun.users.api import me_router
@@ -153,6 +156,9 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         citizens_router,
         counter_router,
         catalogue_router,
+        photos_router,
+        accidents_router,
+        violations_router,
     )
     for router in routers:
         app.include_router(router)
