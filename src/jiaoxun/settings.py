@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     #: the key of the keyed hash that stands for a citizen's ID number (32 random bytes made at
     #: first start, readable by the server only); `<data_dir>/identity.key` by default
     identity_key_file: Path | None = None
+    #: the folder of the accidents' and violations' photos (files named by their SHA-256);
+    #: `<data_dir>/photos` by default
+    photo_dir: Path | None = None
+    #: a photo larger than this is refused (8 MiB: a phone's 12-megapixel JPEG is 2-5 MB)
+    photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     #: requests one client address may make to the public (citizen) API per minute
     public_requests_per_min: int = Field(default=60, ge=1)
     #: a new incident this close (m) and this soon (minutes) to an open one of the same kind is

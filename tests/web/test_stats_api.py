@@ -31,6 +31,7 @@ from jiaoxun.city.models import Kiosk, Zone
 from jiaoxun.incidents.lifecycle import IncidentState, OrderState
 from jiaoxun.incidents.models import DispatchOrder, Incident, Source, VerdictRow
 from jiaoxun.services.models import ServiceItem, ServiceKind, ServiceRecord
+from jiaoxun.traffic.models import Accident, AccidentState, Collision, Procedure, Weather
 from jiaoxun.units.models import Unit
 
 CST = timedelta(hours=8)
@@ -422,3 +423,65 @@ def test_bad_questions_name_the_rule(
     reply = stats.call("GET", "/api/analytics/summary", params=params)
     assert reply.status_code == status, reply.text
     assert words in reply.text
+
+
+def test_accidents_are_the_accident_calls_and_the_accidents_found_on_the_street(
+    stats: Center,
+) -> None:
+    """June 2025: two accident calls (one with its accident record, which is not counted
+    again), two accidents officers came upon with no call, one in each zone; a year before,
+    one found on the street. A traffic violation call is no accident."""
+    with Session(stats.engine) as session, session.begin():
+        zones = session.scalars(select(Zone).order_by(Zone.code)).all()
+        home, other = zones[0], zones[1]
+        unit = session.scalars(select(Unit).where(Unit.zone_id == home.id)).first()
+        theirs = session.scalars(select(Unit).where(Unit.zone_id == other.id)).first()
+        assert unit is not None
+        assert theirs is not None
+        called = incident(session, "030101", "2025-06-03 08:00", zone=home)
+        incident(session, "030103", "2025-06-04 08:00", zone=home)
+        incident(session, "030202", "2025-06-05 08:00", zone=home)
+        for at, zone, by, linked in (
+            ("2025-06-03 08:05", home, unit, called.id),
+            ("2025-06-10 17:00", home, unit, None),
+            ("2025-06-11 17:00", other, theirs, None),
+            ("2024-06-12 17:00", home, unit, None),
+        ):
+            session.add(street_accident(local(at), zone=zone, unit=by, incident_id=linked))
+        codes, call_sign = (home.code, other.code), unit.call_sign
+    body = summary(stats, date="2025-06-15", align="dates")
+    accidents = figure(body, "accidents")
+    assert (accidents["value"], accidents["last_year"], accidents["previous"]) == (4, 1, 0)
+    assert accidents["yoy_pct"] == pytest.approx(300.0)
+    assert (
+        figure(summary(stats, date="2025-06-15", scope=f"zone:{codes[0]}"), "accidents")["value"]
+        == 2 + 1
+    )
+    assert (
+        figure(summary(stats, date="2025-06-15", scope=f"zone:{codes[1]}"), "accidents")["value"]
+        == 1
+    )
+    # the unit was sent to neither call: its own record only
+    mine = summary(stats, date="2025-06-15", scope=f"unit:{call_sign}")
+    assert figure(mine, "accidents")["value"] == 1
+    assert figure(summary(stats), "accidents")["value"] == 4  # January as it was
+
+
+def street_accident(at: datetime, *, zone: Zone, unit: Unit, incident_id: int | None) -> Accident:
+    return Accident(
+        number=f"SG{next(_numbers):06d}",
+        incident_id=incident_id,
+        unit_id=unit.id,
+        zone_id=zone.id,
+        recorded_by="test",
+        occurred_at=at,
+        recorded_at=at,
+        lon=126.64,
+        lat=45.75,
+        weather=Weather.CLEAR,
+        collision=Collision.SCRAPE,
+        answers={},
+        procedure=Procedure.SELF_SETTLEMENT,
+        reasons=[],
+        state=AccidentState.SETTLED,
+    )

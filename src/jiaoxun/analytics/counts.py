@@ -1,7 +1,8 @@
 """The counted figures: incidents by category level with duplicates and invalid calls apart,
 initiative work (violations, assists, stop-checks), recognitions, the kiosks' services done and
-the travel they saved, and the watched categories that must stay at zero. Each is counted in
-every window by one grouped query."""
+the travel they saved, the accidents officers came upon with no call (no incident), and the
+watched categories that must stay at zero. Each is counted in every window by one grouped
+query."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from jiaoxun.analytics.scope import Scope, Window, in_windows
 from jiaoxun.incidents.lifecycle import IncidentState
 from jiaoxun.incidents.models import Incident, Source
 from jiaoxun.services.models import ServiceRecord
+from jiaoxun.traffic.models import Accident
 
 VALID, MERGED, INVALID = "valid", "merged", "invalid"
 
@@ -36,6 +38,9 @@ class Counts:
     patrol_found: Counter[str] = field(default_factory=Counter)  # incidents found on patrol
     services: Counter[str] = field(default_factory=Counter)  # the kiosks' services done
     travel_saved_yuan: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    #: accident records not linked to an incident (an officer came upon them on the street);
+    #: one linked to its incident is counted as that incident
+    street_accidents: Counter[str] = field(default_factory=Counter)
 
     def incidents(self, tag: str, *, prefix: str = "", kind: str = VALID) -> int:
         """Incidents of the class `kind` whose category code starts with `prefix`."""
@@ -107,6 +112,17 @@ def count(
     for row in session.execute(services):
         counts.services[row.tag] += row.n
         counts.travel_saved_yuan[row.tag] += float(row.saved)
+    street = in_windows(
+        windows,
+        Accident.occurred_at,
+        lambda when: select(func.count().label("n")).where(
+            when,
+            Accident.incident_id.is_(None),
+            scope.records(Accident.zone_id, Accident.unit_id),
+        ),
+    )
+    for row in session.execute(street):
+        counts.street_accidents[row.tag] += row.n
     return counts
 
 

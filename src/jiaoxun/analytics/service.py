@@ -75,7 +75,12 @@ FIGURES: tuple[Figure, ...] = (
     Figure("criminal", "刑事警情", "Criminal incidents", _incidents("01")),
     Figure("public_order", "治安警情", "Public-order incidents", _incidents("02")),
     Figure("traffic", "交通警情", "Traffic incidents", _incidents("03")),
-    Figure("accidents", "交通事故", "Traffic accidents", _incidents("0301")),
+    Figure(
+        "accidents",
+        "交通事故",
+        "Traffic accidents",
+        lambda c, t: c.incidents(t, prefix="0301") + c.street_accidents[t],
+    ),
     Figure("help", "群众求助警情", "Calls for help", _incidents("05")),
     Figure(
         "assists",
