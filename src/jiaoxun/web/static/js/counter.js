@@ -2,10 +2,12 @@
 // barcode or QR scanner types into the field and ends with Enter), walk-in tickets, call next,
 // recall, no-show, serve, transfer, done with the services performed; today's queue, bookings
 // and the kiosk's figures, read again every 5 s. Commanders and admins choose the kiosk.
+// Violations are looked up by plate, decided and paid here too (counter-violations.js).
 
 import { api, describe, login, session } from "./api.js";
 import { $, $$, alertIn, boot, el, fill, since } from "./dom.js";
 import { clock, lang, t } from "./i18n.js";
+import { setUpCounterViolations } from "./counter-violations.js";
 
 const TZ = "Asia/Shanghai"; // the kiosks' time zone (the settings' default)
 const REFRESH_MS = 5000;
@@ -39,6 +41,7 @@ async function start() {
   if (!clerk) setUpKioskPick();
   fillServices();
   setUpActions();
+  setUpCounterViolations(counter);
   await reload();
   setInterval(() => reload().catch(() => {}), REFRESH_MS);
   $("#check-in").elements.code.focus();

@@ -4,8 +4,8 @@
 // the violations lookup. Every refusal shows the server's own message, next to its field.
 //
 // This module: the nearest kiosk and each service's documents, fee and hours; kiosk-slots.js
-// books a slot, kiosk-booking.js is "my booking", the waiting list and the violations lookup,
-// kiosk-common.js holds what they share.
+// books a slot, kiosk-booking.js is "my booking" and the waiting list, kiosk-violations.js the
+// violations lookup, kiosk-common.js holds what they share.
 
 import { api } from "./api.js";
 import { $, $$, el, fill } from "./dom.js";
@@ -17,14 +17,13 @@ import {
   findBooking,
   joinWaitlist,
   leaveWaitlist,
-  lookUpViolations,
   renderBooking,
   renderSavedCodes,
-  renderViolations,
   showView,
 } from "./kiosk-booking.js";
 import { citizen, dayLabel, dayMarks, named, renderDays, say, today } from "./kiosk-common.js";
 import { book, chooseDay, loadSlots, renderBooked, renderHeld, renderSlots } from "./kiosk-slots.js";
+import { lookUpViolations, renderViolations } from "./kiosk-violations.js";
 
 window.addEventListener("jx:language", render);
 window.addEventListener("jx:language", renderViolations);

@@ -1,11 +1,14 @@
 // The officer's phone page: my current order with its route and status buttons, my zone's
 // patrol points with check-in, quick forms (violation, assistance, stop-check), and the phone's
-// own position sent OsmAnd-style when the officer allows it.
+// own position sent OsmAnd-style when the officer allows it. The accident flow and the
+// violation form are officer-traffic.js and officer-violation.js.
 
 import { api, describe, listen, login, session } from "./api.js";
 import { $, $$, alertIn, boot, el, fill } from "./dom.js";
 import { clock, lang, t } from "./i18n.js";
 import { L, cityMap } from "./map.js";
+import { setUpAccidents } from "./officer-traffic.js";
+import { setUpViolations } from "./officer-violation.js";
 
 const NEXT = { issued: "acknowledged", acknowledged: "en_route", en_route: "arrived", arrived: "done" };
 
@@ -32,6 +35,8 @@ async function start() {
   $("#share").addEventListener("change", (event) => share(event.target.checked));
   setUpForms();
   duty.me = await api("GET", "/api/me"); // which unit's moves to follow
+  setUpAccidents(duty); // each behind its button, its data read when first opened
+  setUpViolations(duty, here);
   const onOpen = async () => {
     await reload(); // my unit and orders as they are now, on every (re)connect
     document.body.dataset.ready = "1";
