@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     Field,
@@ -18,37 +16,17 @@ from pydantic import (
 from jiaoxun.activities.models import ActivityKind, Assistance, StopCheckResult, Violation
 from jiaoxun.db import MAX_ID
 from jiaoxun.inputs import Input, Lat, Lon
-
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_LETTER = "A-HJ-NP-Z"  # plates use no I and no O
-#: a mainland number plate: province, issuing-office letter, then 5 characters (ordinary: letters
-#: and digits, the last may be 挂学警港澳), or 6 for a new-energy car (D or F first when small,
-#: last when large)
-PLATE = re.compile(
-    rf"[{PROVINCES}][{_LETTER}]"
-    rf"(?:[{_LETTER}0-9]{{4}}[{_LETTER}0-9挂学警港澳]"
-    rf"|[DF][{_LETTER}0-9][0-9]{{4}}"
-    rf"|[0-9]{{5}}[DF])"
-)
+from jiaoxun.traffic.plates import check_plate
 
 
-def _plate_written(value: Any) -> Any:
-    # as officers write plates: "黑a·12345", "黑A 12345"
-    if isinstance(value, str):
-        return re.sub(r"[\s·.\-]", "", value).upper()
-    return value
+def _plate_checked(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"a plate is text, got {type(value).__name__}")
+    return check_plate(value).plate
 
 
-def _plate_checked(value: str) -> str:
-    if not PLATE.fullmatch(value):
-        raise ValueError(
-            f"plate {value!r} is not a Chinese number plate: a province character, a letter, "
-            "then 5 letters or digits (黑A12345), or 6 for a new-energy car (黑AD12345)"
-        )
-    return value
-
-
-Plate = Annotated[str, BeforeValidator(_plate_written), AfterValidator(_plate_checked)]
+#: a plate of any GA 36 form, as officers write it ("黑a·12345"), checked by `traffic.plates`
+Plate = Annotated[str, BeforeValidator(_plate_checked)]
 Note = Annotated[str, StringConstraints(max_length=500)]
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 _COMMON = frozenset({"kind", "unit_id", "lon", "lat"})
