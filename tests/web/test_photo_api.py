@@ -377,3 +377,15 @@ def test_bad_stretch_questions_name_the_rule(center: Center) -> None:
         assert center.call("GET", path, user="officer", params=params).status_code == 422
     _error(center.call("GET", path, user="kiosk_clerk"), 403, "read operations")
     _error(center.client.get(path), 401, "bearer token")
+
+
+def test_a_phones_photo_of_a_few_megabytes_is_taken(center: Center) -> None:
+    """A 12-megapixel phone photo is 2-5 MB: more than the general body limit (1 MiB)."""
+    noise = Image.effect_noise((2000, 1500), 120).convert("RGB")
+    out = io.BytesIO()
+    noise.save(out, format="JPEG", quality=95)
+    data = out.getvalue()
+    assert 2_000_000 < len(data) < _state(center).settings.photo_max_bytes
+    reply = upload(center, f"/api/traffic/accidents/{accident(center)}/photos", data)
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["size"] == len(data)

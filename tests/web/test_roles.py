@@ -22,6 +22,7 @@ CENTER = frozenset({"dispatcher", "commander", "admin"})  # take calls, dispatch
 COMMAND = frozenset({"commander", "admin"})  # configure, audit, devices, batches
 ADMIN = frozenset({"admin"})
 COUNTER = frozenset({"kiosk_clerk", "commander", "admin"})  # serve citizens at a kiosk
+TRAFFIC = frozenset({"officer", "commander", "admin"})  # handle accidents and violations
 
 TABLE: dict[str, frozenset[str]] = {
     "POST /api/auth/token": ANYONE,
@@ -120,6 +121,23 @@ TABLE: dict[str, frozenset[str]] = {
     "PUT /api/services/catalogue/{code}": COMMAND,
     "GET /api/services/hours": COMMAND,
     "PUT /api/services/hours": COMMAND,
+    # traffic accidents: an officer his own unit's
+    "GET /api/traffic/eligibility": OPERATIONS,
+    "POST /api/traffic/eligibility": OPERATIONS,
+    "POST /api/traffic/accidents": TRAFFIC,
+    "GET /api/traffic/accidents": OPERATIONS,
+    "GET /api/traffic/accidents/{accident_id}": OPERATIONS,
+    "PUT /api/traffic/accidents/{accident_id}/parties": TRAFFIC,
+    "POST /api/traffic/accidents/{accident_id}/steps": TRAFFIC,
+    "POST /api/traffic/accidents/{accident_id}/signatures": TRAFFIC,
+    "POST /api/traffic/accidents/{accident_id}/answers": TRAFFIC,
+    "POST /api/traffic/accidents/{accident_id}/settle": TRAFFIC,
+    "POST /api/traffic/accidents/{accident_id}/hand-over": TRAFFIC,
+    # photos (an officer his own unit's; a clerk reads a violation's evidence) and the stretches
+    "POST /api/traffic/accidents/{accident_id}/photos": TRAFFIC,
+    "POST /api/traffic/violations/{violation_id}/photos": TRAFFIC,
+    "GET /api/traffic/photos/{photo_id}": LOGGED_IN,
+    "GET /api/traffic/accidents/stretches": OPERATIONS,
 }
 # side effects that would spoil the session for the rest of the matrix
 HARMLESS_BODY: dict[str, dict[str, Any]] = {

@@ -41,17 +41,37 @@ _STATIC: Headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADER
 _HOST = re.compile(r"(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 
 
+#: the routes that take a photo: their bodies may be as large as a photo and its form
+PHOTO_UPLOAD = re.compile(r"/api/traffic/(?:accidents|violations)/\d+/photos")
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
 def add_guards(app: FastAPI, settings: Settings) -> None:
     """Put the guard in front of `app` (outermost of the middleware added so far)."""
-    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        Guard,
+        max_body_bytes=settings.max_body_bytes,
+        larger={PHOTO_UPLOAD: settings.photo_max_bytes + FORM_OVERHEAD_BYTES},
+    )
 
 
 class Guard:
     """ASGI middleware: bounded, strict bodies in; security headers out."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        larger: dict[re.Pattern[str], int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger = larger or {}
+
+    def limit_of(self, path: str) -> int:
+        """The body limit of a path: the general one, or a larger one of its route."""
+        return max([self.max_body_bytes, *(n for p, n in self.larger.items() if p.fullmatch(path))])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,7 +105,7 @@ class Guard:
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
         """The whole body, refused once it passes the limit; None if the client left."""
-        limit = self.max_body_bytes
+        limit = self.limit_of(scope["path"])
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > limit:
             raise TooLarge(
