@@ -61,8 +61,10 @@ class NearestIn(_In):
 
 
 class ViolationLookupIn(_In):
-    plate: str = Field(min_length=1, max_length=12)
-    engine_tail: str = Field(min_length=6, max_length=6, description="the engine number's last 6")
+    plate: str = Field(min_length=1, max_length=20, description="as written: 吉A·12345")
+    engine_tail: str = Field(
+        pattern=r"^[0-9A-Za-z]{6}$", description="the engine number's last 6 letters or digits"
+    )
 
 
 class SlotOut(BaseModel):
@@ -152,10 +154,25 @@ class NearestOut(BaseModel):
     kiosks: list[NearKioskOut]
 
 
+class PublicViolationOut(BaseModel):
+    """A violation as its owner sees it: no officer, unit or coordinates."""
+
+    number: str
+    at: datetime
+    place: str
+    code: str
+    name_zh: str
+    name_en: str
+    points: int
+    fine_yuan: float
+    state: str
+
+
 class ViolationLookupOut(BaseModel):
     available: bool
     message_zh: str
     message_en: str
+    violations: list[PublicViolationOut] = Field(default_factory=list)
 
 
 # --- counter ---

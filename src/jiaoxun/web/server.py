@@ -13,6 +13,7 @@ from jiaoxun.db import make_engine, migrate, transaction
 from jiaoxun.incidents.reference import seed_reference
 from jiaoxun.services.catalogue import seed_services
 from jiaoxun.settings import Settings
+from jiaoxun.traffic.codes import seed_violation_codes
 from jiaoxun.units.service import seed_crews
 from jiaoxun.users.roles import Role
 from jiaoxun.users.service import seed_users
@@ -38,6 +39,7 @@ def prepare(
         seed_crews(session, now=datetime.now(UTC))
         users = seed_users(session)
         seed_services(session)
+        seed_violation_codes(session)
         if first_start and settings.demo_history:
             step("simulating the demo city's history for the statistics")
             simulate_demo_history(session, settings, now=datetime.now(UTC))
