@@ -367,3 +367,21 @@ def test_a_violation_counts_once_in_the_statistics(center: Center) -> None:
     activities = center.call("GET", "/api/activities", params={"kind": "violation", "limit": 1})
     details = activities.json()[0]["details"]
     assert (details["violation"], details["code"]) == ("no_seatbelt", "1240")
+
+
+def test_the_list_filters_by_state_and_time(center: Center) -> None:
+    v = _record(center, code="1223").json()
+    center.call(
+        "POST", f"/api/traffic/violations/{v['id']}/decide", user="officer", json={"version": 1}
+    )
+    decided = center.call("GET", "/api/traffic/violations", params={"state": "decided"}).json()
+    assert v["id"] in [r["id"] for r in decided]
+    assert {r["state"] for r in decided} == {"decided"}
+    pending = center.call("GET", "/api/traffic/violations", params={"state": "pending"}).json()
+    assert v["id"] not in [r["id"] for r in pending]
+    since = center.call("GET", "/api/traffic/violations", params={"since": v["at"]}).json()
+    assert all(r["at"] >= v["at"] for r in since)
+    assert v["id"] in [r["id"] for r in since]
+    bad = center.call("GET", "/api/traffic/violations", params={"state": "lost"})
+    assert bad.status_code == 422
+    assert "pending" in bad.json()["message"]
