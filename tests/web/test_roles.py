@@ -138,6 +138,16 @@ TABLE: dict[str, frozenset[str]] = {
     "POST /api/traffic/violations/{violation_id}/photos": TRAFFIC,
     "GET /api/traffic/photos/{photo_id}": LOGGED_IN,
     "GET /api/traffic/accidents/stretches": OPERATIONS,
+    # violations: an officer his own unit's; a clerk looks up, decides and takes payment
+    "GET /api/traffic/codes": LOGGED_IN,  # READ_OPERATIONS or SERVE_CITIZENS
+    "POST /api/traffic/codes": COMMAND,
+    "PUT /api/traffic/codes/{code}": COMMAND,
+    "POST /api/traffic/plates/check": TRAFFIC | COUNTER,
+    "POST /api/traffic/violations": TRAFFIC,
+    "GET /api/traffic/violations": OPERATIONS,
+    "POST /api/traffic/violations/lookup": TRAFFIC | COUNTER,
+    "POST /api/traffic/violations/{violation_id}/decide": TRAFFIC | COUNTER,
+    "POST /api/traffic/violations/{violation_id}/pay": TRAFFIC | COUNTER,
 }
 # side effects that would spoil the session for the rest of the matrix
 HARMLESS_BODY: dict[str, dict[str, Any]] = {
