@@ -7,6 +7,7 @@ import { ago, clock, t } from "./i18n.js";
 import { L, UnitLayer, cityMap } from "./map.js";
 import { renderDetail } from "./detail.js";
 import { watchKiosks } from "./kioskstatus.js";
+import { watchAccidents } from "./accidents.js";
 
 const OPEN_STATES = ["taking", "taken", "dispatched", "en_route", "on_scene", "reported", "handled"];
 const LOG_LIMIT = 300;
@@ -50,6 +51,7 @@ async function start() {
   setUpIntake();
   setUpPatrol();
   watchKiosks(desk.city.overlays[t("layer.kiosks")]); // each kiosk's counter: staffed, queue
+  desk.accidents = watchAccidents(desk.city.map); // among the incidents, and in their tab
   const onState = (up) => {
     const live = $("#live");
     live.className = `live ${up ? "on" : "off"}`;
@@ -69,6 +71,7 @@ async function loadLive() {
   renderQueue();
   renderUnits();
   if (desk.selected) loadIncident(desk.selected);
+  await desk.accidents.load();
   document.body.dataset.ready = "1";
 }
 
@@ -109,6 +112,7 @@ function onEvent(event) {
   else if (kind === "incident") refreshIncident(data.id);
   else if (kind === "order") refreshIncident(data.incident_id);
   else if (kind === "check_in" && patrolOpen()) reloadPatrol();
+  else if (kind === "accident") desk.accidents.changed(data);
   if (!(kind === "unit" && action === "moved")) addLog(event);
 }
 
