@@ -29,6 +29,7 @@ export function setUpViolations(duty, here) {
       el("ul", { id: "vio-codes", class: "picklist codes" }),
       el("p", { id: "vio-code", class: "chosen" }),
       el("label", {}, word("span", "vio.engine"), el("input", { name: "engine_tail", maxlength: 6, autocapitalize: "characters", autocomplete: "off" })),
+      el("label", {}, word("span", "vio.place"), el("input", { name: "place", maxlength: 200 })),
       el("label", {}, word("span", "vio.note"), el("input", { name: "note", maxlength: 500 })),
       el("label", { class: "shoot" }, word("span", "vio.photo"), el("input", { type: "file", name: "photo", accept: "image/*", capture: "environment", class: "file" })),
       el("p", { id: "vio-photo", class: "hint" }),
@@ -134,8 +135,10 @@ async function submit(event) {
   const body = { plate: f.elements.plate.value.trim(), code: form.code.code, unit_id: form.duty.me.unit.id, ...(await position()) };
   const tail = f.elements.engine_tail.value.trim().toUpperCase();
   const note = f.elements.note.value.trim();
+  const place = f.elements.place.value.trim();
   if (tail) body.engine_tail = tail;
   if (note) body.note = note;
+  if (place) body.place = place;
   let saved;
   try {
     saved = await api("POST", `${BASE}/violations`, body);
