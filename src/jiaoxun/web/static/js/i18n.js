@@ -198,6 +198,9 @@ const zh = {
   "event.check_in": "签到",
   "event.device": "终端",
   "event.activity": "现场登记",
+  "event.accident": "交通事故",
+  "event.violation": "交通违法",
+  "event.photo": "照片",
 };
 
 const en = {
@@ -395,6 +398,9 @@ const en = {
   "event.check_in": "Check-in",
   "event.device": "Device",
   "event.activity": "Activity",
+  "event.accident": "Accident",
+  "event.violation": "Violation",
+  "event.photo": "Photo",
 };
 
 // -- the statistics page (stats.html) ---------------------------------------------------------

@@ -211,39 +211,3 @@ export async function cancelBooking() {
   await findBooking(citizen.booking.code);
   $("#mine .saved").textContent = t("kiosk.cancelled");
 }
-
-// -- violations -------------------------------------------------------------------------------------
-
-export async function lookUpViolations(event) {
-  event.preventDefault();
-  const form = event.target;
-  say(form, null);
-  const data = new FormData(form);
-  const body = { plate: data.get("plate").trim().toUpperCase(), engine_tail: data.get("engine_tail").trim().toUpperCase() };
-  let reply;
-  try {
-    reply = await api("POST", "/api/public/violations/lookup", body);
-  } catch (error) {
-    say(form, error);
-    return;
-  }
-  citizen.violations = reply;
-  renderViolations();
-}
-
-export function renderViolations() {
-  const reply = citizen.violations;
-  if (!reply) return;
-  const text = lang() === "en" ? reply.message_en : reply.message_zh;
-  const rows = reply.violations || reply.records || [];
-  fill(
-    $("#violations"),
-    text && el("p", { class: reply.available ? "answer" : "answer unavailable" }, text),
-    rows.length > 0 &&
-      el(
-        "ul",
-        { class: "messages" },
-        rows.map((row) => el("li", {}, Object.values(row).filter((v) => v != null && typeof v !== "object").join(" · "))),
-      ),
-  );
-}
