@@ -25,8 +25,9 @@ from jiaoxun.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from jiaoxun.events import emit
 from jiaoxun.inputs import recent
 from jiaoxun.services.identity import citizen_sha256
+from jiaoxun.traffic import photos
 from jiaoxun.traffic.codes import code_of
-from jiaoxun.traffic.models import Accident, Photo, TrafficViolation, ViolationState
+from jiaoxun.traffic.models import Accident, TrafficViolation, ViolationState
 from jiaoxun.traffic.plates import check_plate
 from jiaoxun.traffic.violation_schemas import ViolationIn
 from jiaoxun.units.models import Unit
@@ -48,11 +49,6 @@ ACTIVITY_VIOLATION = {
 def engine_sha256(key: bytes, *, plate: str, engine_tail: str) -> str:
     """The keyed hash of a plate and its engine number's last 6 (upper case)."""
     return citizen_sha256(key, f"{plate}|{engine_tail}")
-
-
-def photos_of(session: Session, violation_id: int) -> list[Photo]:
-    query = select(Photo).where(Photo.owner == "violation", Photo.owner_id == violation_id)
-    return list(session.scalars(query.order_by(Photo.id)))
 
 
 def violation_data(session: Session, v: TrafficViolation, city: CityContext) -> dict[str, Any]:
@@ -86,18 +82,8 @@ def violation_data(session: Session, v: TrafficViolation, city: CityContext) -> 
         "note": v.note,
         "version": v.version,
         "photos": [
-            {
-                "id": p.id,
-                "kind": p.kind.value,
-                "content_type": p.content_type,
-                "size": p.size,
-                "sha256": p.sha256,
-                "width": p.width,
-                "height": p.height,
-                "uploaded_at": p.uploaded_at.isoformat(),
-                "uploaded_by": p.uploaded_by,
-            }
-            for p in photos_of(session, v.id)
+            {**photos.photo_data(p), "uploaded_at": p.uploaded_at.isoformat()}
+            for p in photos.photos_of(session, "violation", v.id)
         ],
     }
 
