@@ -4,6 +4,7 @@ lookups at the counter and by citizens, the statistics."""
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -385,3 +386,29 @@ def test_the_list_filters_by_state_and_time(center: Center) -> None:
     bad = center.call("GET", "/api/traffic/violations", params={"state": "lost"})
     assert bad.status_code == 422
     assert "pending" in bad.json()["message"]
+
+
+def test_two_clerks_deciding_one_violation_at_once_one_wins(center: Center) -> None:
+    violation = _record(center).json()
+    answers: list[int] = []
+    gate = threading.Barrier(8)
+
+    def clerk(n: int) -> None:
+        gate.wait()
+        body = {"version": violation["version"], "decision_number": f"D-RACE-{n}"}
+        path = f"/api/traffic/violations/{violation['id']}/decide"
+        answers.append(center.call("POST", path, user="kiosk_clerk", json=body).status_code)
+
+    threads = [threading.Thread(target=clerk, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200] + [409] * 7
+    found = center.call(
+        "POST",
+        "/api/traffic/violations/lookup",
+        user="kiosk_clerk",
+        json={"plate": violation["plate"]},
+    ).json()["violations"]
+    assert [(v["state"], v["version"]) for v in found] == [("decided", violation["version"] + 1)]

@@ -191,8 +191,10 @@ def record_violation(
     return violation
 
 
-def violation_of(session: Session, violation_id: int) -> TrafficViolation:
-    violation = session.get(TrafficViolation, violation_id)
+def violation_of(session: Session, violation_id: int, *, lock: bool = False) -> TrafficViolation:
+    """The violation; `lock` holds its row until the transaction ends (two clerks racing to
+    decide it: the second reads the first one's version)."""
+    violation = session.get(TrafficViolation, violation_id, with_for_update=lock)
     if violation is None:
         raise NotFound(f"violation {violation_id} does not exist")
     return violation
@@ -284,7 +286,7 @@ def decide(
     now: datetime,
 ) -> TrafficViolation:
     """The penalty decision (处罚决定书): numbered as given, or D and the violation's number."""
-    violation = violation_of(session, violation_id)
+    violation = violation_of(session, violation_id, lock=True)
     _step(violation, version=version, wanted=ViolationState.PENDING, to=ViolationState.DECIDED)
     violation.state = ViolationState.DECIDED
     violation.decision_number = decision_number or f"D{violation.number[1:]}"
@@ -303,7 +305,7 @@ def pay(
     now: datetime,
 ) -> TrafficViolation:
     """The fine paid (缴款) on a decided violation."""
-    violation = violation_of(session, violation_id)
+    violation = violation_of(session, violation_id, lock=True)
     _step(violation, version=version, wanted=ViolationState.DECIDED, to=ViolationState.PAID)
     violation.state = ViolationState.PAID
     violation.paid_at = now
