@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from center import Center
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from live import free_port, own_passwords
 
-from jiaoxun.db import transaction
 from jiaoxun.settings import Settings
-from jiaoxun.users.passwords import hash_password
 from jiaoxun.users.roles import Role
-from jiaoxun.users.service import set_password_hash, user_named
 from jiaoxun.web.app import create_app
 from jiaoxun.web.server import prepare
 
@@ -39,28 +34,6 @@ def _no_demo_history() -> Iterator[None]:
         os.environ.pop("JIAOXUN_DEMO_HISTORY", None)
     else:
         os.environ["JIAOXUN_DEMO_HISTORY"] = saved
-
-
-def own_passwords(engine: Engine, names: list[str]) -> dict[str, str]:
-    """Each user's first-login password changed once, as his first login would (the forced
-    change itself is tested in test_users_api): the tests log in with passwords of their own."""
-    passwords = {name: secrets.token_urlsafe(16) for name in names}
-    with transaction(engine) as session:
-        for name, password in passwords.items():
-            user = user_named(session, name)
-            set_password_hash(
-                session,
-                user_id=user.id,
-                password_hash=hash_password(password),
-                now=datetime.now(UTC),
-            )
-    return passwords
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -8,12 +8,25 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import Engine
 
+from jiaoxun.db import transaction
 from jiaoxun.settings import Settings
+from jiaoxun.users.passwords import hash_password
+from jiaoxun.users.service import set_password_hash, user_named
+from jiaoxun.web.app import create_app
 from jiaoxun.web.server import prepare
 
 
@@ -21,6 +34,68 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def own_passwords(engine: Engine, names: list[str]) -> dict[str, str]:
+    """Each user's first-login password changed once, as his first login would (the forced
+    change itself is tested in test_users_api): the tests log in with passwords of their own."""
+    passwords = {name: secrets.token_urlsafe(16) for name in names}
+    with transaction(engine) as session:
+        for name, password in passwords.items():
+            user = user_named(session, name)
+            set_password_hash(
+                session,
+                user_id=user.id,
+                password_hash=hash_password(password),
+                now=datetime.now(UTC),
+            )
+    return passwords
+
+
+@dataclass
+class Site:
+    """The app served on a port of its own by a thread of the test's process, so that a test
+    can reach into it (its dependencies, its database)."""
+
+    app: FastAPI
+    engine: Engine
+    url: str
+    passwords: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def call(self, method: str, path: str, *, user: str | None = None, **kw: Any) -> httpx.Response:
+        headers = {}
+        if user is not None:
+            if user not in self.tokens:
+                login = {"username": user, "password": self.passwords[user]}
+                reply = httpx.post(f"{self.url}/api/auth/token", json=login)
+                self.tokens[user] = reply.json()["access_token"]
+            headers["Authorization"] = f"Bearer {self.tokens[user]}"
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kw)
+
+
+@contextmanager
+def served_in_thread(settings: Settings) -> Iterator[tuple[FastAPI, Engine, str, dict[str, str]]]:
+    """The app of `settings` on a prepared database, served by uvicorn in a thread: its app,
+    engine, address and the users' own passwords."""
+    engine, users = prepare(settings)
+    passwords = own_passwords(engine, list(users))
+    app = create_app(settings, engine)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive(), "the server stopped while starting"
+        assert time.monotonic() < deadline, "the server did not start in 60 s"
+        time.sleep(0.05)
+    try:
+        yield app, engine, f"http://127.0.0.1:{port}", passwords
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        engine.dispose()
 
 
 class Server:

@@ -10,35 +10,27 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx2 as httpx
+import live
 import pytest
-import uvicorn
 from browser import Tab, chromium, open_tab
-from fastapi import FastAPI
+from live import served_in_thread
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from jiaoxun.city.models import Kiosk
 from jiaoxun.db import transaction
 from jiaoxun.services.models import DayKind, OpeningHours, ServiceItem, ServiceKind
 from jiaoxun.settings import Settings
-from jiaoxun.users.passwords import hash_password
-from jiaoxun.users.service import set_password_hash, user_named
-from jiaoxun.web.app import create_app
 from jiaoxun.web.deps import now as server_now
-from jiaoxun.web.server import prepare
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo city's time zone (the settings' default)
 CITIZEN_ID = "11010519491231002X"  # a valid resident ID number (GB 11643 check character)
@@ -55,52 +47,16 @@ def valid_id(n: int) -> str:
 
 
 @dataclass
-class Site:
-    """The app served on a port of its own; `clock` moves its `now` when set."""
+class Site(live.Site):
+    """The app served on a port of its own; `set_clock` moves its `now`."""
 
-    app: FastAPI
-    engine: Engine
-    url: str
-    passwords: dict[str, str]
-    tokens: dict[str, str] = field(default_factory=dict)
     desk: dict[str, Any] = field(default_factory=dict)
-
-    def call(self, method: str, path: str, *, user: str | None = None, **kw: Any) -> httpx.Response:
-        headers = {}
-        if user is not None:
-            if user not in self.tokens:
-                login = {"username": user, "password": self.passwords[user]}
-                reply = httpx.post(f"{self.url}/api/auth/token", json=login)
-                self.tokens[user] = reply.json()["access_token"]
-            headers["Authorization"] = f"Bearer {self.tokens[user]}"
-        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kw)
 
     def set_clock(self, at: datetime | None) -> None:
         if at is None:
             self.app.dependency_overrides.pop(server_now, None)
         else:
             self.app.dependency_overrides[server_now] = lambda: at
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _own_passwords(engine: Engine, names: list[str]) -> dict[str, str]:
-    """Each user's first-login password changed once, as his first login would."""
-    passwords = {name: secrets.token_urlsafe(16) for name in names}
-    with transaction(engine) as session:
-        for name, password in passwords.items():
-            user = user_named(session, name)
-            set_password_hash(
-                session,
-                user_id=user.id,
-                password_hash=hash_password(password),
-                now=datetime.now(UTC),
-            )
-    return passwords
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -118,27 +74,13 @@ def site(
         public_requests_per_min=100_000,
         login_failures_per_address=100_000,
     )
-    engine, users = prepare(settings)
-    passwords = _own_passwords(engine, list(users))
-    app = create_app(settings, engine)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start in 60 s"
-        time.sleep(0.05)
-    site = Site(app, engine, f"http://127.0.0.1:{port}", passwords)
-    site.desk = _desk(site)
-    try:
-        yield site
-    finally:
-        site.set_clock(None)
-        server.should_exit = True
-        thread.join(timeout=20)
-        engine.dispose()
+    with served_in_thread(settings) as (app, engine, url, passwords):
+        site = Site(app, engine, url, passwords)
+        site.desk = _desk(site)
+        try:
+            yield site
+        finally:
+            site.set_clock(None)
 
 
 def _desk(site: Site) -> dict[str, Any]:

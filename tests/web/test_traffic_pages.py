@@ -13,32 +13,20 @@ from __future__ import annotations
 import io
 import os
 import re
-import secrets
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx2 as httpx
+import live
 import pytest
-import uvicorn
 from browser import Tab, chromium, open_tab
-from fastapi import FastAPI
+from live import served_in_thread
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine
 
-from jiaoxun.db import transaction
 from jiaoxun.settings import Settings
-from jiaoxun.users.passwords import hash_password
-from jiaoxun.users.service import set_password_hash, user_named
-from jiaoxun.web.app import create_app
-from jiaoxun.web.server import prepare
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo city's time zone (the settings' default)
 SPOT = {"longitude": 126.65, "latitude": 45.745}  # on the demo city's roads (the API tests' spot)
@@ -61,51 +49,13 @@ PARTY_B = {
 }
 
 
-@dataclass
-class Site:
+class Site(live.Site):
     """The app served on a port of its own."""
-
-    app: FastAPI
-    engine: Engine
-    url: str
-    passwords: dict[str, str]
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    def call(self, method: str, path: str, *, user: str | None = None, **kw: Any) -> httpx.Response:
-        headers = {}
-        if user is not None:
-            if user not in self.tokens:
-                login = {"username": user, "password": self.passwords[user]}
-                reply = httpx.post(f"{self.url}/api/auth/token", json=login)
-                self.tokens[user] = reply.json()["access_token"]
-            headers["Authorization"] = f"Bearer {self.tokens[user]}"
-        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kw)
 
     def json(self, method: str, path: str, *, user: str = "commander", **kw: Any) -> Any:
         reply = self.call(method, path, user=user, **kw)
         assert reply.status_code < 300, reply.text
         return reply.json()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _own_passwords(engine: Engine, names: list[str]) -> dict[str, str]:
-    """Each user's first-login password changed once, as his first login would."""
-    passwords = {name: secrets.token_urlsafe(16) for name in names}
-    with transaction(engine) as session:
-        for name, password in passwords.items():
-            user = user_named(session, name)
-            set_password_hash(
-                session,
-                user_id=user.id,
-                password_hash=hash_password(password),
-                now=datetime.now(UTC),
-            )
-    return passwords
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -123,24 +73,8 @@ def site(
         public_requests_per_min=100_000,
         login_failures_per_address=100_000,
     )
-    engine, users = prepare(settings)
-    passwords = _own_passwords(engine, list(users))
-    app = create_app(settings, engine)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start in 60 s"
-        time.sleep(0.05)
-    try:
-        yield Site(app, engine, f"http://127.0.0.1:{port}", passwords)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        engine.dispose()
+    with served_in_thread(settings) as (app, engine, url, passwords):
+        yield Site(app, engine, url, passwords)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from jiaoxun.db import MAX_ID
 from jiaoxun.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from jiaoxun.inputs import Instant
-from jiaoxun.traffic import photos, stretches
+from jiaoxun.traffic import accidents, photos, stretches, violations
 from jiaoxun.traffic.accident_schemas import PhotoOut
 from jiaoxun.traffic.models import (
     Accident,
@@ -108,9 +108,7 @@ def add_accident_photo(
 ) -> PhotoOut:
     """Add a photo to an open accident (the quick-handling flow needs front side, rear side
     and point of impact)."""
-    accident = session.get(Accident, accident_id, with_for_update=True)
-    if accident is None:
-        raise NotFound(f"accident {accident_id} does not exist")
+    accident = accidents.accident_of(session, accident_id, lock=True)
     _own_unit(user, accident.unit_id, "add photos")
     if accident.state is not AccidentState.OPEN:
         raise Conflict(
@@ -144,9 +142,7 @@ def add_violation_photo(
 ) -> PhotoOut:
     """Add an evidence photo to a violation not yet decided (a decision rests on the evidence
     it was taken on)."""
-    violation = session.get(TrafficViolation, violation_id, with_for_update=True)
-    if violation is None:
-        raise NotFound(f"violation {violation_id} does not exist")
+    violation = violations.violation_of(session, violation_id, lock=True)
     _own_unit(user, violation.unit_id, "add photos")
     if violation.state is not ViolationState.PENDING:
         raise Conflict(
