@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     turnout_s: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_TURNOUT_S))
     #: a dispatch order not acknowledged within this is overdue
     ack_limit_s: float = 30.0
+    #: how often the server looks for overdue orders to raise to the dispatcher, and for a shift
+    #: that has begun and whose roster is not yet the cars' crews
+    duty_round_s: float = Field(default=5.0, gt=0, le=300)
     #: a unit's accepted fix this close (straight line, m) to the scene of its open order proves
     #: its arrival (the order's gps_arrived_at)
     arrival_radius_m: float = Field(default=50.0, gt=0, le=1000)

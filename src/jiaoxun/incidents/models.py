@@ -193,6 +193,8 @@ class DispatchOrder(Base):
     feedback: Mapped[str] = mapped_column(Text, default="")
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: when the order, still not acknowledged past the limit, was raised to the dispatcher
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     departed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     #: the time of the unit's first accepted fix within the arrival distance of the scene

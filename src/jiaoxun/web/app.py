@@ -23,6 +23,7 @@ from jiaoxun.eta.api import router as eta_router
 from jiaoxun.events import LocalBus, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
+from jiaoxun.incidents.escalation import escalation_upkeep
 from jiaoxun.services.catalogue_api import router as catalogue_router
 from jiaoxun.services.counter_api import router as counter_router
 from jiaoxun.services.public_api import router as citizens_router
@@ -99,6 +100,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         tasks = [
             asyncio.create_task(ingestor.run_forever()),
             asyncio.create_task(_housekeeping(ingestor, settings, sessions)),
+            asyncio.create_task(_duty_round(settings, sessions)),
         ]
         if settings.mqtt_url:
             tasks.append(
@@ -173,6 +175,14 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     mount_pages(app, settings)
 
     return app
+
+
+async def _duty_round(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Every few seconds: raise the orders nobody signed for to the dispatcher."""
+    while True:
+        await asyncio.sleep(settings.duty_round_s)
+        now = datetime.now(UTC)
+        await asyncio.to_thread(escalation_upkeep, sessions, settings, now=now)
 
 
 async def _housekeeping(
