@@ -23,6 +23,16 @@ from jiaoxun.services.models import (
     Ticket,
     WaitlistEntry,
 )
+from jiaoxun.duty.models import (
+    Absence,
+    Brigade,
+    CoverDemand,
+    DutyShift,
+    LedgerEntry,
+    Roster,
+    ShiftChange,
+    ShiftPatternRow,
+)
 from jiaoxun.tracking.models import CheckInRow, Device, FenceEventRow, TrackPoint
 from jiaoxun.traffic.models import (
     Accident,
@@ -38,6 +48,7 @@ from jiaoxun.users.models import ApiToken, StreamTicket, User
 metadata = Base.metadata
 
 __all__ = [
+    "Absence",
     "Accident",
     "AccidentParty",
     "AccidentStep",
@@ -45,16 +56,20 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Booking",
+    "Brigade",
     "CalendarDay",
     "CategoryRow",
     "CheckInRow",
     "City",
     "CounterSession",
+    "CoverDemand",
     "Device",
     "DispatchOrder",
+    "DutyShift",
     "FenceEventRow",
     "Incident",
     "Kiosk",
+    "LedgerEntry",
     "Notification",
     "Officer",
     "OpeningHours",
@@ -63,8 +78,11 @@ __all__ = [
     "Photo",
     "Recognition",
     "ResponsePlanRow",
+    "Roster",
     "ServiceItem",
     "ServiceRecord",
+    "ShiftChange",
+    "ShiftPatternRow",
     "Slot",
     "StreamTicket",
     "Ticket",

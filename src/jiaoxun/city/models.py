@@ -71,6 +71,7 @@ class Kiosk(Base):
     lat: Mapped[float] = mapped_column(Float)
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"), unique=True)
     landmark: Mapped[str] = mapped_column(String(200), default="")
+    brigade_id: Mapped[int | None] = mapped_column(ForeignKey("brigade.id", ondelete="SET NULL"))
 
     zone: Mapped[Zone | None] = relationship(back_populates="kiosk")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jiaoxun.db import Base, UtcDateTime, str_enum
@@ -40,7 +40,8 @@ class Unit(Base):
 
 
 class Officer(Base):
-    """A member of a crew; one officer can do traffic and patrol work (交巡合一)."""
+    """An officer of the merged force (民警 or 辅警): traffic and patrol work alike (交巡合一), his
+    skills, licence, brigade and kiosk, and the car he is on now."""
 
     __tablename__ = "officer"
 
@@ -48,6 +49,21 @@ class Officer(Base):
     name: Mapped[str] = mapped_column(String(50))
     badge: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[OfficerKind] = mapped_column(str_enum(OfficerKind, length=20))
+    rank: Mapped[str] = mapped_column(String(30), default="")  # 警衔, e.g. 二级警司
+    brigade_id: Mapped[int | None] = mapped_column(ForeignKey("brigade.id", ondelete="SET NULL"))
+    #: the kiosk he serves from: rosters cover its cars and counter with him
+    kiosk_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kiosk.id", ondelete="SET NULL"), index=True
+    )
+    #: his place in the pattern's rotation (team 0, 1, …), None: rostered freely
+    team: Mapped[int | None] = mapped_column(Integer)
+    traffic: Mapped[bool] = mapped_column(Boolean, default=True)  # traffic work
+    patrol: Mapped[bool] = mapped_column(Boolean, default=True)  # patrol work
+    accident: Mapped[bool] = mapped_column(Boolean, default=False)  # may handle accidents
+    #: driving licence class (准驾车型: C1, B2, A1 …); empty: he may not drive a police car
+    licence: Mapped[str] = mapped_column(String(4), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: the car he is on now (his crew); set by the roster at each shift start and by swaps
     unit_id: Mapped[int | None] = mapped_column(
         ForeignKey("unit.id", ondelete="SET NULL"), index=True
     )

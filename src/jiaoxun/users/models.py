@@ -22,6 +22,10 @@ class User(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
     #: a kiosk clerk's own kiosk: he reads and serves only there
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk.id", ondelete="SET NULL"))
+    #: the officer this account belongs to (his shifts, his crew)
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("officer.id", ondelete="SET NULL"), unique=True
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     #: a first-login or reset password must be changed before anything else

@@ -1,0 +1,1 @@
+"""Duty: brigades, officers, shift patterns, rosters, crews."""
