@@ -98,6 +98,9 @@ class OrderOut(BaseModel):
     feedback: str
     issued_at: datetime
     acknowledged_at: datetime | None
+    #: when the order, not acknowledged within the limit, was raised to the dispatcher (kept
+    #: once acknowledged late: the record)
+    escalated_at: datetime | None
     departed_at: datetime | None
     arrived_at: datetime | None
     #: the time of the unit's first fix within the arrival distance of the scene

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -182,7 +183,10 @@ async def _duty_round(settings: Settings, sessions: sessionmaker[Session]) -> No
     while True:
         await asyncio.sleep(settings.duty_round_s)
         now = datetime.now(UTC)
-        await asyncio.to_thread(escalation_upkeep, sessions, settings, now=now)
+        try:
+            await asyncio.to_thread(escalation_upkeep, sessions, settings, now=now)
+        except Exception:  # one failed round (the database away a moment) stops no later one
+            logging.getLogger(__name__).exception("the duty round at %s failed", now.isoformat())
 
 
 async def _housekeeping(
