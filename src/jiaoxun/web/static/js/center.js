@@ -1,8 +1,10 @@
 // The command-center page: live map, 110 intake, recommendations and multi-point dispatch,
-// incident queue and detail with 1-3-5 timers, units, patrol compliance and the event log.
+// incident queue and detail with 1-3-5 timers, units, patrol compliance and the event log; a
+// red banner with an alarm for each order nobody signed for in time.
 
+import { armSound, remember, ring, stopRinging } from "./alarm.js";
 import { api, describe, listen, login, session } from "./api.js";
-import { $, $$, alertIn, boot, debounce, el } from "./dom.js";
+import { $, $$, alertIn, boot, debounce, el, since } from "./dom.js";
 import { ago, clock, t } from "./i18n.js";
 import { L, UnitLayer, cityMap } from "./map.js";
 import { renderDetail } from "./detail.js";
@@ -22,17 +24,21 @@ const desk = {
   pick: null, // intake location marker
   routes: null, // route polylines of the detail panel
   stale: new Set(), // incidents changed by events, reloaded together shortly after
+  escalated: new Map(), // orders raised for want of a signature, by id, until signed or ended
+  alerts: [], // the alarms rung (alarm.js)
 };
 window.jx = desk; // tests and the browser benchmark read the live state here
 
 // -- start ------------------------------------------------------------------------------------
 
 window.addEventListener("jx:language", () => {
+  renderEscalations();
   renderQueue();
   renderUnits();
   if (desk.selected) showIncident(desk.selected);
 });
 setInterval(tick, 1000);
+armSound(); // the alarm can sound once the dispatcher has tapped the page (the log-in does)
 
 boot({ login, session, start });
 
@@ -68,6 +74,7 @@ async function loadLive() {
   const stillOpen = new Set(open.map((incident) => incident.id));
   for (const id of desk.incidents.keys()) if (!stillOpen.has(id)) refreshIncident(id); // ended while the stream was down
   for (const incident of open) putIncident(incident);
+  for (const incident of open) if (incident.state === "dispatched") refreshIncident(incident.id); // its orders: any raised?
   renderQueue();
   renderUnits();
   if (desk.selected) loadIncident(desk.selected);
@@ -110,7 +117,11 @@ function onEvent(event) {
     renderUnits();
   }
   else if (kind === "incident") refreshIncident(data.id);
-  else if (kind === "order") refreshIncident(data.incident_id);
+  else if (kind === "order") {
+    refreshIncident(data.incident_id);
+    if (action === "escalated") raise(data);
+    else if (data.state !== "issued") settle(data.id);
+  }
   else if (kind === "check_in" && patrolOpen()) reloadPatrol();
   else if (kind === "accident") desk.accidents.changed(data);
   if (!(kind === "unit" && action === "moved")) addLog(event);
@@ -125,6 +136,7 @@ function addLog(event) {
 function logText({ kind, action, data }) {
   const unit = data.call_sign ?? desk.units.units.get(data.unit_id)?.call_sign ?? data.unit_id ?? "";
   if (kind === "incident") return `${data.number ?? data.id} ${action} → ${t(`incident.${data.state}`)}`;
+  if (kind === "order" && action === "escalated") return `#${data.id} ${unit} ${data.number} ${t("escalation.title")} ${clock(data.waited_s)}`;
   if (kind === "order") return `#${data.id} ${unit} → ${t(`order.${data.state}`)}`;
   if (kind === "unit") return `${unit} → ${t(`unit.${data.status}`)}`;
   if (kind === "zone") return `${unit} ${action} ${data.zone}`;
@@ -143,6 +155,50 @@ async function loadIncident(id) {
   putIncident(incident);
   renderQueue();
   if (desk.selected === id) renderDetail(incident, detailHooks);
+  for (const o of incident.orders) {
+    if (o.state === "issued" && o.escalated_at) raise({ ...o, number: incident.number });
+    else settle(o.id);
+  }
+}
+
+// -- orders nobody signed for -------------------------------------------------------------------------
+
+/** An order raised for want of a signature: on the banner, with the alarm when it is new. */
+function raise(order) {
+  if (desk.escalated.has(order.id)) return;
+  const { id, incident_id, number, call_sign, issued_at } = order;
+  desk.escalated.set(id, { id, incident_id, number, call_sign, issued_at });
+  renderEscalations();
+  ring("escalation", { orderId: id });
+  remember("escalation", id, { incident_id, call_sign });
+}
+
+/** An order signed for or ended: off the banner; the alarm stops with the last one. */
+function settle(orderId) {
+  if (!desk.escalated.delete(orderId)) return;
+  renderEscalations();
+  if (desk.escalated.size === 0) stopRinging();
+}
+
+function renderEscalations() {
+  const banner = $("#escalations");
+  const hidden = desk.escalated.size === 0;
+  if (banner.hidden !== hidden) {
+    banner.hidden = hidden;
+    desk.city?.map.invalidateSize(); // the banner took or gave back the map's room
+  }
+  $("#escalated").replaceChildren(
+    ...[...desk.escalated.values()].map((o) =>
+      el(
+        "li",
+        { dataset: { order: o.id } },
+        el("b", {}, o.call_sign),
+        ` ${o.number} · ${t("escalation.waited")} `,
+        el("span", { class: "waited", dataset: { since: o.issued_at } }, clock(since(o.issued_at))),
+        el("button", { type: "button", onclick: () => showIncident(o.incident_id) }, t("escalation.open")),
+      ),
+    ),
+  );
 }
 
 function putIncident(incident) {
@@ -526,6 +582,7 @@ function tick() {
     const bounds = (timer.dataset.bounds || desk.bounds || "60,180,300").split(",").map(Number);
     timer.className = `timer ${elapsed <= bounds[0] ? "ok" : elapsed <= bounds[bounds.length - 1] ? "warn" : "late"}`;
   }
+  for (const waited of $$(".waited[data-since]")) waited.textContent = clock(since(waited.dataset.since, now));
   if (now % 5000 < 1000) renderUnits();
 }
 

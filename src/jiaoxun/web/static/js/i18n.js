@@ -879,6 +879,28 @@ Object.assign(en, {
   "ticket.transferred": "transferred",
 });
 
+// -- alerts: the officer's new order, the command center's orders nobody signed for -----------
+
+Object.assign(zh, {
+  "alert.unlock": "点按开启提醒",
+  "alert.permission": "开启通知",
+  "alert.denied": "通知已被浏览器禁止",
+  "alert.order": "新指令",
+  "escalation.title": "超时未签收的指令",
+  "escalation.waited": "已等待",
+  "escalation.open": "查看警情",
+});
+
+Object.assign(en, {
+  "alert.unlock": "Tap to enable alerts",
+  "alert.permission": "Enable notifications",
+  "alert.denied": "Notifications are blocked by the browser",
+  "alert.order": "New order",
+  "escalation.title": "Orders not acknowledged in time",
+  "escalation.waited": "waiting",
+  "escalation.open": "Open incident",
+});
+
 const DICTIONARIES = { zh, en };
 
 export function lang() {

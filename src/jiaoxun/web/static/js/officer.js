@@ -1,9 +1,11 @@
 // The officer's phone page: my current order with its route and status buttons, my zone's
 // patrol points with check-in, quick forms (violation, assistance, stop-check), and the phone's
-// own position sent OsmAnd-style when the officer allows it. The accident flow and the
+// own position sent OsmAnd-style when the officer allows it. A new order rings, vibrates and
+// notifies once, under a banner with its acknowledge button. The accident flow and the
 // violation form are officer-traffic.js and officer-violation.js.
 
 import { api, describe, listen, login, session } from "./api.js";
+import { armSound, askPermission, notify, ring, stopRinging, vibrate } from "./alarm.js";
 import { $, $$, alertIn, boot, el, fill } from "./dom.js";
 import { clock, lang, t } from "./i18n.js";
 import { L, cityMap } from "./map.js";
@@ -12,7 +14,7 @@ import { setUpViolations } from "./officer-violation.js";
 
 const NEXT = { issued: "acknowledged", acknowledged: "en_route", en_route: "arrived", arrived: "done" };
 
-const duty = { me: null, city: null, route: null, self: null, position: null, watch: null, kinds: null };
+const duty = { me: null, city: null, route: null, self: null, position: null, watch: null, kinds: null, alerts: [] };
 window.jx = duty;
 
 window.addEventListener("jx:language", () => {
@@ -21,6 +23,7 @@ window.addEventListener("jx:language", () => {
   render();
 });
 
+setUpAlerts(); // the sound hint and the notification button show before the log-in too
 boot({ login, session, start });
 
 async function start() {
@@ -62,6 +65,7 @@ function onEvent({ kind, action, data }) {
 
 async function render() {
   renderStatus();
+  alertOrder();
   renderOrder();
   await renderPoints();
 }
@@ -94,7 +98,7 @@ async function renderOrder() {
   fill(
     box,
     el("p", {}, el("b", {}, `P${i.priority} ${i.category_name}`), " ", el("span", { class: "state", id: "order-state", dataset: { state: order.state } }, t(`order.${order.state}`))),
-    el("p", {}, i.address || `${i.lon.toFixed(5)}, ${i.lat.toFixed(5)}`),
+    el("p", {}, place(i)),
     i.description && el("p", { class: "hint" }, i.description),
     el("p", { class: "hint" }, `${i.number} · ETA ${clock(order.eta_s)}`),
   );
@@ -119,6 +123,74 @@ async function advance(state) {
     await reload();
   } catch (error) {
     alertIn(card, describe(error));
+  }
+}
+
+function place(incident) {
+  return incident.address || `${incident.lon.toFixed(5)}, ${incident.lat.toFixed(5)}`;
+}
+
+// -- a new order: ring, vibrate, notify, the banner -----------------------------------------------
+
+const ALERTED_KEPT = 50; // order ids this phone remembers having alerted its user for
+
+function setUpAlerts() {
+  const hint = $("#sound-hint");
+  armSound((ready) => (hint.hidden = ready)); // browsers play sound only after a tap
+  const ask = $("#ask-notify");
+  const showPermission = () => {
+    const permission = "Notification" in window ? Notification.permission : "unsupported";
+    ask.hidden = permission !== "default";
+    $("#notify-state").textContent = permission === "denied" ? t("alert.denied") : "";
+  };
+  ask.addEventListener("click", async () => {
+    await askPermission();
+    showPermission();
+  });
+  showPermission();
+  $("#order-alert-ack").addEventListener("click", acknowledgeAlerted);
+}
+
+/** The ids of the orders this user was alerted for on this phone (a reload rings none again). */
+function alerted() {
+  const key = `jx.alerted.${session.user?.username}`;
+  return { key, ids: new Set(JSON.parse(localStorage.getItem(key) || "[]")) };
+}
+
+/** The order waiting for my signature under a banner; the first time it is seen, the alarm. */
+function alertOrder() {
+  const order = duty.me.orders.find((o) => o.state === "issued");
+  const banner = $("#order-alert");
+  if (!order) {
+    stopRinging();
+    banner.hidden = true;
+    return;
+  }
+  const i = order.incident;
+  const what = `P${i.priority} ${i.category_name}`;
+  $("#order-alert-what").textContent = what;
+  $("#order-alert-where").textContent = place(i);
+  $("#order-alert-number").textContent = `${i.number} · ${new Date(order.issued_at).toLocaleTimeString()}`;
+  banner.dataset.order = order.id;
+  banner.hidden = false;
+  const { key, ids } = alerted();
+  if (ids.has(order.id)) return;
+  localStorage.setItem(key, JSON.stringify([...ids, order.id].slice(-ALERTED_KEPT)));
+  const orderId = order.id;
+  ring("order", { orderId }); // until acknowledged, a minute at most
+  vibrate([500, 200, 500, 200, 1000], { orderId });
+  notify(t("alert.order"), `${what} · ${place(i)}`, orderId, { orderId });
+}
+
+async function acknowledgeAlerted() {
+  const banner = $("#order-alert");
+  try {
+    await api("POST", `/api/orders/${banner.dataset.order}/status`, { state: "acknowledged" });
+    alertIn(banner, "");
+    stopRinging();
+    await reload();
+  } catch (error) {
+    alertIn(banner, describe(error));
   }
 }
 
