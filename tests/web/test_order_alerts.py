@@ -142,15 +142,15 @@ def _clean(tab: Tab) -> None:
 def test_a_new_order_rings_the_officer_once(
     browser: Browser, site: Site, incident: dict[str, Any]
 ) -> None:
-    phone = open_tab(browser, "about:blank", permissions=["notifications"], **PHONE)
-    phone.context.add_init_script(RECORDER)
+    phone = open_tab(browser, f"{site.url}/officer", **PHONE)
     page = phone.page
-    page.goto(f"{site.url}/officer")
     expect(page.locator("#sound-hint")).to_have_text("点按开启提醒")  # no tap yet: no sound
+    expect(page.locator("#ask-notify")).to_have_text("开启通知")  # not allowed yet: ask
     phone.close()
     phone = _page(browser, site, "/officer", "officer", **PHONE)
     page = phone.page
     expect(page.locator("#sound-hint")).to_be_hidden()  # the log-in tap unlocked the sound
+    expect(page.locator("#ask-notify")).to_be_hidden()  # allowed: nothing to ask
     order = _dispatch(site, incident)
     banner = page.locator("#order-alert")
     expect(banner.locator("h2")).to_have_text("新指令")
@@ -177,6 +177,10 @@ def test_a_new_order_rings_the_officer_once(
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
     expect(banner).to_be_visible()
+    expect(banner.locator(".where")).to_have_text(incident["address"])
+    page.wait_for_timeout(600)  # the order's escalation reaches the phone too, and reloads it
+    assert _alerts(page, order["id"]) == []
+    assert page.evaluate("() => window.__seen") == {"notifications": [], "vibrations": []}
     page.click("#lang")
     expect(banner.locator("h2")).to_have_text("New order")
     expect(banner.locator("button")).to_have_text("Acknowledge")
