@@ -20,7 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -446,7 +446,9 @@ def _planned(problem: Problem, person: Person, day: date) -> str | None:
 
 
 def _gap_h(start: datetime, end: datetime) -> float:
-    return (start - end).total_seconds() / 3600
+    """Hours from `end` to `start`, elapsed (aware datetimes of one zone subtract by the wall
+    clock, so through UTC)."""
+    return (start.astimezone(UTC) - end.astimezone(UTC)).total_seconds() / 3600
 
 
 def _too_close(problem: Problem) -> list[tuple[tuple[int, str], tuple[int, str]]]:
