@@ -223,6 +223,10 @@ def test_an_order_nobody_signs_for_alarms_the_command_page(
     (raised,) = [e for e in audit if e["action"] == "escalate"]
     assert raised["username"] == "system"
     assert "the limit of 2 s" in raised["reason"]
+    page.reload()  # a dispatcher who reloads finds it again, from the incident's orders
+    page.wait_for_selector("body[data-ready='1']")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text(incident["number"])
     row.locator("button").click()
     expect(page.locator("#detail h2")).to_contain_text(incident["number"])
     site.json(

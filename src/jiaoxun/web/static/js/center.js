@@ -25,6 +25,7 @@ const desk = {
   routes: null, // route polylines of the detail panel
   stale: new Set(), // incidents changed by events, reloaded together shortly after
   escalated: new Map(), // orders raised for want of a signature, by id, until signed or ended
+  settled: new Set(), // orders seen signed or ended: never raised again (a late reply says so)
   alerts: [], // the alarms rung (alarm.js)
 };
 window.jx = desk; // tests and the browser benchmark read the live state here
@@ -156,8 +157,8 @@ async function loadIncident(id) {
   renderQueue();
   if (desk.selected === id) renderDetail(incident, detailHooks);
   for (const o of incident.orders) {
-    if (o.state === "issued" && o.escalated_at) raise({ ...o, number: incident.number });
-    else settle(o.id);
+    if (o.state !== "issued") settle(o.id);
+    else if (o.escalated_at) raise({ ...o, number: incident.number });
   }
 }
 
@@ -165,7 +166,7 @@ async function loadIncident(id) {
 
 /** An order raised for want of a signature: on the banner, with the alarm when it is new. */
 function raise(order) {
-  if (desk.escalated.has(order.id)) return;
+  if (desk.escalated.has(order.id) || desk.settled.has(order.id)) return;
   const { id, incident_id, number, call_sign, issued_at } = order;
   desk.escalated.set(id, { id, incident_id, number, call_sign, issued_at });
   renderEscalations();
@@ -175,6 +176,7 @@ function raise(order) {
 
 /** An order signed for or ended: off the banner; the alarm stops with the last one. */
 function settle(orderId) {
+  desk.settled.add(orderId);
   if (!desk.escalated.delete(orderId)) return;
   renderEscalations();
   if (desk.escalated.size === 0) stopRinging();
