@@ -38,6 +38,7 @@ from jiaoxun.incidents.transitions import (
 )
 from jiaoxun.settings import Settings
 from jiaoxun.units.models import Unit
+from jiaoxun.units.service import crew_sizes
 from jiaoxun.units.status import FREE, UnitStatus
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Role
@@ -58,14 +59,13 @@ def unit_position(unit: Unit) -> tuple[float | None, float | None, datetime | No
 def unit_views(session: Session, city: CityContext, *, now: datetime) -> list[UnitView]:
     """Every unit as the recommender sees it."""
     views = []
+    crews = crew_sizes(session)
     for unit in session.scalars(select(Unit).order_by(Unit.call_sign)):
         zone = city.zone_by_id(unit.zone_id)
         lon, lat, fix_at = unit_position(unit)
-        views.append(
-            UnitView(
-                unit.id, unit.call_sign, zone.code if zone else None, unit.status, lon, lat, fix_at
-            )
-        )
+        code = zone.code if zone else None
+        crewed = crews.get(unit.id, 0) > 0
+        views.append(UnitView(unit.id, unit.call_sign, code, unit.status, lon, lat, fix_at, crewed))
     return views
 
 
@@ -184,8 +184,11 @@ def dispatch(
         raise NotFound(f"unit {missing[0]} does not exist")
     target = city.travel_times.snap(incident.lon, incident.lat)
     orders = []
+    crews = crew_sizes(session)
     for unit_id in unit_ids:
         unit = units[unit_id]
+        if not crews.get(unit.id):
+            raise Conflict(f"unit {unit.call_sign} has no crew on duty: it cannot take an order")
         eta_s = _eta_s(city, unit, target, now=now, turnout_s=turnout_s or {})
         set_unit_status(
             session,

@@ -42,6 +42,8 @@ class UnitView:
     lon: float | None
     lat: float | None
     fix_at: datetime | None
+    #: officers on the car now: a car nobody is rostered on is never recommended
+    crewed: bool = True
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,7 @@ def _time_fleet(
     n = len(units)
     if unit_snaps is not None and len(unit_snaps) != n:
         raise ValueError(f"unit_snaps has {len(unit_snaps)} positions for {n} units.")
-    free = np.array([u.status in FREE for u in units], dtype=bool)
+    free = np.array([u.status in FREE and u.crewed for u in units], dtype=bool)
     has_fix = np.zeros(n, dtype=bool)
     age_s = np.full(n, np.nan)
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
@@ -241,6 +243,8 @@ def _reason(unit: UnitView, i: int, fleet: _Fleet, *, max_fix_age_s: float, limi
     """Why a unit `_Fleet.eligible` turned down may not be sent."""
     if unit.status == UnitStatus.OFF_DUTY:
         return "off duty"
+    if not unit.crewed:
+        return "no crew on duty"
     if unit.status not in FREE:
         return f"busy: {unit.status}"
     if not fleet.has_fix[i]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from jiaoxun.audit import service as audit
 from jiaoxun.city.models import Kiosk
+from jiaoxun.duty.models import DutyShift, Post, Roster, RosterState
 from jiaoxun.errors import Conflict
 from jiaoxun.services.models import (
     Booking,
@@ -24,9 +25,16 @@ from jiaoxun.services.models import (
     Ticket,
     TicketState,
 )
+from jiaoxun.units.models import Unit
+from jiaoxun.units.service import crew_sizes
+from jiaoxun.units.status import FREE, UnitStatus
 
 #: a counter opened longer ago than this and never closed no longer staffs its kiosk
 STAFFED_FOR = timedelta(hours=16)
+#: appointments this far ahead are flagged at a kiosk with no one at the counter
+STAFFING_AHEAD = timedelta(hours=2)
+#: unit statuses of a car out on an order
+ON_ORDER = frozenset({UnitStatus.DISPATCHED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE})
 
 
 # --- the day and the kiosk ---
@@ -114,7 +122,79 @@ def close_counter(session: Session, counter: Counter, *, now: datetime) -> int:
 
 
 def is_staffed(session: Session, kiosk_id: int, *, now: datetime) -> bool:
-    return bool(clerks_at(session, now=now).get(kiosk_id))
+    hand = on_hand(session, now=now).get(kiosk_id)
+    return hand is not None and hand.staffed
+
+
+@dataclass(frozen=True)
+class OnHand:
+    """Who is at a kiosk now, and its cars: its counter is staffed while a clerk has it open,
+    an officer is rostered at it, or a crewed car stands by at the kiosk; a kiosk whose cars
+    are all sent out and has no one at the counter is empty."""
+
+    clerks: int
+    counter_officers: int  # the published roster's counter post now
+    cars: int
+    crewed: int
+    free: int  # crewed and free for an order
+    standing_by: int  # crewed and standing by at the kiosk
+    out: int  # on an order
+
+    @property
+    def staffed(self) -> bool:
+        return self.clerks + self.counter_officers + self.standing_by > 0
+
+
+def on_hand(session: Session, *, now: datetime) -> dict[int, OnHand]:
+    """Per kiosk id: who is at it now and where its cars are."""
+    clerks = clerks_at(session, now=now)
+    counter = dict(
+        session.execute(
+            select(DutyShift.kiosk_id, func.count())
+            .join(Roster, Roster.id == DutyShift.roster_id)
+            .where(
+                Roster.state == RosterState.PUBLISHED,
+                DutyShift.post == Post.COUNTER,
+                DutyShift.starts_at <= now,
+                DutyShift.ends_at > now,
+            )
+            .group_by(DutyShift.kiosk_id)
+        ).all()
+    )
+    crews = crew_sizes(session)
+    cars: dict[int, list[Unit]] = {}
+    rows = session.execute(select(Kiosk.id, Unit).join(Unit, Unit.zone_id == Kiosk.zone_id))
+    for kiosk_id, unit in rows:
+        cars.setdefault(kiosk_id, []).append(unit)
+    hands = {}
+    for kiosk_id in session.scalars(select(Kiosk.id)):
+        own = cars.get(kiosk_id, [])
+        crewed = [u for u in own if crews.get(u.id)]
+        hands[kiosk_id] = OnHand(
+            clerks=clerks.get(kiosk_id, 0),
+            counter_officers=int(counter.get(kiosk_id, 0)),
+            cars=len(own),
+            crewed=len(crewed),
+            free=sum(u.status in FREE for u in crewed),
+            standing_by=sum(u.status is UnitStatus.AT_KIOSK for u in crewed),
+            out=sum(u.status in ON_ORDER for u in own),
+        )
+    return hands
+
+
+def bookings_due(session: Session, *, now: datetime, within: timedelta) -> dict[int, int]:
+    """Per kiosk id: booked appointments whose slot starts from now to `within` ahead."""
+    rows = session.execute(
+        select(Booking.kiosk_id, func.count())
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(
+            Booking.state == BookingState.BOOKED,
+            Slot.starts_at >= now,
+            Slot.starts_at < now + within,
+        )
+        .group_by(Booking.kiosk_id)
+    )
+    return {kiosk_id: int(n) for kiosk_id, n in rows}
 
 
 def clerks_at(session: Session, *, now: datetime) -> dict[int, int]:
@@ -147,10 +227,19 @@ class Today:
     tickets (with service code) and figures."""
 
     kiosk: Kiosk
-    staffed: bool
+    hand: OnHand
     bookings: list[tuple[Booking, datetime, str]]
     tickets: list[tuple[Ticket, str]]
     stats: Stats
+
+    @property
+    def staffed(self) -> bool:
+        return self.hand.staffed
+
+    def flagged(self, booking: Booking, starts_at: datetime, *, now: datetime) -> bool:
+        """A booked appointment due soon at a kiosk with no one at the counter."""
+        soon = now <= starts_at < now + STAFFING_AHEAD
+        return not self.staffed and booking.state is BookingState.BOOKED and soon
 
 
 def stats_of(session: Session, counter: Counter, *, now: datetime) -> Stats:
@@ -207,7 +296,7 @@ def today_of(session: Session, counter: Counter, *, now: datetime) -> Today:
     ).all()
     return Today(
         kiosk=counter.kiosk,
-        staffed=is_staffed(session, counter.kiosk.id, now=now),
+        hand=on_hand(session, now=now)[counter.kiosk.id],
         bookings=[(b, s, c) for b, s, c in bookings],
         tickets=[(t, c) for t, c in tickets],
         stats=stats_of(session, counter, now=now),
@@ -218,15 +307,21 @@ def today_of(session: Session, counter: Counter, *, now: datetime) -> Today:
 class KioskStatus:
     kiosk: Kiosk
     zone_code: str | None
-    clerks: int
+    hand: OnHand
     waiting: int
     serving: int
     booked_today: int
     served_today: int
+    #: booked appointments soon (`STAFFING_AHEAD`) at a kiosk with no one at the counter
+    flagged: int
 
     @property
     def staffed(self) -> bool:
-        return self.clerks > 0
+        return self.hand.staffed
+
+    @property
+    def clerks(self) -> int:
+        return self.hand.clerks
 
 
 def status_of_kiosks(session: Session, *, now: datetime, tz: ZoneInfo) -> list[KioskStatus]:
@@ -274,7 +369,8 @@ def status_of_kiosks(session: Session, *, now: datetime, tz: ZoneInfo) -> list[K
             .group_by(ServiceRecord.kiosk_id)
         ).all()
     )
-    clerks = clerks_at(session, now=now)
+    hands = on_hand(session, now=now)
+    due = bookings_due(session, now=now, within=STAFFING_AHEAD)
     kiosks = session.scalars(
         select(Kiosk).options(selectinload(Kiosk.zone)).order_by(Kiosk.id)
     ).all()
@@ -282,11 +378,12 @@ def status_of_kiosks(session: Session, *, now: datetime, tz: ZoneInfo) -> list[K
         KioskStatus(
             kiosk=kiosk,
             zone_code=kiosk.zone.code if kiosk.zone is not None else None,
-            clerks=clerks.get(kiosk.id, 0),
+            hand=hands[kiosk.id],
             waiting=waiting.get(kiosk.id, 0),
             serving=serving.get(kiosk.id, 0),
             booked_today=booked.get(kiosk.id, 0),
             served_today=served.get(kiosk.id, 0),
+            flagged=0 if hands[kiosk.id].staffed else due.get(kiosk.id, 0),
         )
         for kiosk in kiosks
     ]

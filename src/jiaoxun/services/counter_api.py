@@ -3,6 +3,7 @@ center's view of every kiosk, and the citizens' list of kiosks."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Annotated
 
@@ -87,6 +88,10 @@ def _counter_out(session: SessionDep, counter: counters.Counter, *, now: Now) ->
     )
 
 
+def _hand_out(hand: counters.OnHand) -> schemas.OnHandOut:
+    return schemas.OnHandOut(**dataclasses.asdict(hand))
+
+
 @router.post("/api/counter/open")
 def open_counter(session: SessionDep, counter: CounterDep, now: Now) -> schemas.CounterOut:
     """The clerk at his counter: the kiosk is staffed (for at most 16 hours unless closed)."""
@@ -109,6 +114,7 @@ def today(session: SessionDep, counter: CounterDep, now: Now) -> schemas.TodayOu
     return schemas.TodayOut(
         kiosk=schemas.CounterKioskOut(id=day.kiosk.id, name=day.kiosk.name),
         staffed=day.staffed,
+        on_hand=_hand_out(day.hand),
         bookings=[
             schemas.CounterBookingOut(
                 id=b.id,
@@ -118,6 +124,7 @@ def today(session: SessionDep, counter: CounterDep, now: Now) -> schemas.TodayOu
                 name_masked=b.name_masked,
                 id_masked=b.id_masked,
                 phone_masked=b.phone_masked,
+                flagged=day.flagged(b, starts_at, now=now),
             )
             for b, starts_at, code in day.bookings
         ],
@@ -230,6 +237,8 @@ def kiosks_status(
             name=s.kiosk.name,
             staffed=s.staffed,
             clerks=s.clerks,
+            on_hand=_hand_out(s.hand),
+            flagged=s.flagged,
             waiting=s.waiting,
             serving=s.serving,
             booked_today=s.booked_today,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from jiaoxun.audit import service as audit
 from jiaoxun.errors import Conflict, InvalidInput, NotFound
-from jiaoxun.services.counter import Counter
+from jiaoxun.services.counter import Counter, is_staffed
 from jiaoxun.services.models import (
     Booking,
     BookingState,
@@ -144,7 +144,14 @@ def issue_ticket(
 def issue_walk_in(
     session: Session, counter: Counter, *, service_code: str, priority: bool, now: datetime
 ) -> Ticket:
-    """A walk-in's ticket: A001, or P001 with priority."""
+    """A walk-in's ticket: A001, or P001 with priority; none at a kiosk with no one at its
+    counter (its cars all out, no clerk, no officer rostered at it)."""
+    if not is_staffed(session, counter.kiosk.id, now=now):
+        raise Conflict(
+            f"kiosk {counter.kiosk.name} has no one at its counter (no clerk at an open counter, "
+            "no officer rostered at it, no crewed car standing by): it takes no walk-ins until "
+            "someone is; open the counter"
+        )
     service = service_of(session, service_code)
     if "kiosk" not in (service.channels or ["kiosk"]):
         raise InvalidInput(

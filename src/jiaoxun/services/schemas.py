@@ -116,6 +116,8 @@ class BookingOut(BaseModel):
     hold_expires_at: datetime | None
     name_masked: str
     id_masked: str
+    #: booked, due within two hours, and no one at the counter
+    flagged: bool = False
     phone_masked: str
     messages: list[MessageOut]
 
@@ -243,9 +245,24 @@ class CounterStatsOut(BaseModel):
     travel_saved_total_yuan: float
 
 
+class OnHandOut(BaseModel):
+    """Who is at a kiosk now and where its cars are."""
+
+    clerks: int = Field(description="clerks at an open counter")
+    counter_officers: int = Field(
+        description="officers the published roster has at the counter now"
+    )
+    cars: int
+    crewed: int = Field(description="cars with a crew on duty")
+    free: int = Field(description="crewed cars free for an order")
+    standing_by: int = Field(description="crewed cars standing by at the kiosk")
+    out: int = Field(description="cars out on an order")
+
+
 class TodayOut(BaseModel):
     kiosk: CounterKioskOut
     staffed: bool
+    on_hand: OnHandOut
     bookings: list[CounterBookingOut]
     tickets: list[TicketOut]
     stats: CounterStatsOut
@@ -271,10 +288,12 @@ class KioskStatusOut(BaseModel):
     name: str
     staffed: bool
     clerks: int = Field(description="clerks at an open counter")
+    on_hand: OnHandOut
     waiting: int
     serving: int = Field(description="tickets called or at the counter")
     booked_today: int
     served_today: int
+    flagged: int = Field(description="appointments due within two hours with no one at the counter")
 
 
 class PublicKioskOut(BaseModel):

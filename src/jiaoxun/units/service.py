@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from jiaoxun.errors import Conflict, InvalidInput, NotFound
@@ -23,6 +23,16 @@ def list_units(session: Session) -> Sequence[Unit]:
     return session.scalars(
         select(Unit).order_by(Unit.call_sign).options(selectinload(Unit.crew))
     ).all()
+
+
+def crew_sizes(session: Session) -> dict[int, int]:
+    """Officers on each car now."""
+    rows = session.execute(
+        select(Officer.unit_id, func.count())
+        .where(Officer.unit_id.is_not(None))
+        .group_by(Officer.unit_id)
+    )
+    return {unit_id: int(n) for unit_id, n in rows if unit_id is not None}
 
 
 def get_unit(session: Session, unit_id: int) -> Unit:
@@ -60,6 +70,11 @@ _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋�
 _GIVEN = "伟刚勇毅俊峰强军平保东文辉力明永健世广志义兴良海山仁波宁贵福生龙元全国胜学祥才发"
 
 
+def officer_name(number: int) -> str:
+    """A demo officer's name, the same for the same number."""
+    return _SURNAMES[number % len(_SURNAMES)] + _GIVEN[(7 * number) % len(_GIVEN)]
+
+
 def seed_crews(session: Session, *, now: datetime) -> int:
     """Give every unit without a crew one officer (民警) and one auxiliary (辅警), and put units
     that have never had a status at their kiosk. Returns the officers added."""
@@ -72,8 +87,7 @@ def seed_crews(session: Session, *, now: datetime) -> int:
         for kind in (OfficerKind.OFFICER, OfficerKind.AUXILIARY):
             while (badge := f"220800{number + 1:04d}") in badges:
                 number += 1
-            name = _SURNAMES[number % len(_SURNAMES)] + _GIVEN[(7 * number) % len(_GIVEN)]
-            unit.crew.append(Officer(name=name, badge=badge, kind=kind))
+            unit.crew.append(Officer(name=officer_name(number), badge=badge, kind=kind))
             badges.add(badge)
             added += 1
         if unit.status_at is None:

@@ -22,6 +22,8 @@ class Permission(enum.StrEnum):
     READ_STATISTICS = "read_statistics"  # the statistics page and its exports
     SERVE_CITIZENS = "serve_citizens"  # a kiosk's counter: bookings, queue, services done
     HANDLE_TRAFFIC = "handle_traffic"  # record accidents and violations on the street
+    ASSIGN_CREWS = "assign_crews"  # swap officers between cars during a shift
+    MANAGE_DUTY = "manage_duty"  # officers, shift patterns, cover demands, leave, rosters
     CONFIGURE = "configure"  # categories, response plans, 1-3-5 tiers
     READ_USERS = "read_users"  # the accounts, their roles and locks
     MANAGE_USERS = "manage_users"  # create, disable, reset passwords, revoke tokens
@@ -36,6 +38,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.ACT_ON_ORDERS,
             Permission.MANAGE_UNITS,
             Permission.READ_STATISTICS,
+            Permission.ASSIGN_CREWS,
         }
     ),
     Role.OFFICER: frozenset(

@@ -20,6 +20,8 @@ from jiaoxun.analytics.api import router as analytics_router
 from jiaoxun.audit.api import router as audit_router
 from jiaoxun.city.api import router as city_router
 from jiaoxun.city.context import load_city_context
+from jiaoxun.duty.api import router as duty_router
+from jiaoxun.duty.upkeep import duty_upkeep
 from jiaoxun.eta.api import router as eta_router
 from jiaoxun.events import LocalBus, publish_on_commit
 from jiaoxun.incidents.api import router as incidents_router
@@ -101,7 +103,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         tasks = [
             asyncio.create_task(ingestor.run_forever()),
             asyncio.create_task(_housekeeping(ingestor, settings, sessions)),
-            asyncio.create_task(_duty_round(settings, sessions)),
+            asyncio.create_task(_duty_round(settings, sessions, ingestor)),
         ]
         if settings.mqtt_url:
             tasks.append(
@@ -162,6 +164,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         photos_router,
         accidents_router,
         violations_router,
+        duty_router,
     )
     for router in routers:
         app.include_router(router)
@@ -178,12 +181,16 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     return app
 
 
-async def _duty_round(settings: Settings, sessions: sessionmaker[Session]) -> None:
-    """Every few seconds: raise the orders nobody signed for to the dispatcher."""
+async def _duty_round(
+    settings: Settings, sessions: sessionmaker[Session], ingestor: Ingestor
+) -> None:
+    """Every few seconds: at a shift start the roster becomes the cars' crews; the orders
+    nobody signed for are raised to the dispatcher."""
     while True:
         await asyncio.sleep(settings.duty_round_s)
         now = datetime.now(UTC)
         try:
+            await asyncio.to_thread(duty_upkeep, sessions, ingestor, now=now)
             await asyncio.to_thread(escalation_upkeep, sessions, settings, now=now)
         except Exception:  # one failed round (the database away a moment) stops no later one
             logging.getLogger(__name__).exception("the duty round at %s failed", now.isoformat())

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from jiaoxun.analytics.history import simulate_demo_history
 from jiaoxun.city import service as city_service
 from jiaoxun.db import make_engine, migrate, transaction
+from jiaoxun.duty.organisation import seed_force
 from jiaoxun.incidents.reference import seed_reference
 from jiaoxun.services.catalogue import seed_services
 from jiaoxun.settings import Settings
@@ -34,10 +35,11 @@ def prepare(
         first_start = city_service.current_city(session) is None
         if first_start:
             city_service.build_city(session, settings, step=step)
-        step("seeding categories, response plans, 1-3-5 tiers, crews and users")
+        step("seeding categories, response plans, 1-3-5 tiers, crews, users and the force")
         seed_reference(session)
         seed_crews(session, now=datetime.now(UTC))
         users = seed_users(session)
+        seed_force(session, now=datetime.now(UTC))
         seed_services(session)
         seed_violation_codes(session)
         if first_start and settings.demo_history:
