@@ -209,6 +209,11 @@ def show(
     for row in rows:
         table.add_row(*row)
     console.print(table)
+    if judged:
+        console.print(
+            f"the rotation breaks {len(judged)} hard rules (cover shortfalls above all): its "
+            "objective is that of a roster that cannot be published"
+        )
     if feasible:
         ratio = night_spread(problem, dict(solution.shifts)) / max(
             1, night_spread(problem, baseline)

@@ -125,6 +125,7 @@ def test_as_dict_and_from_dict_round_trip(code: str) -> None:
     ("changes", "words"),
     [
         ({"cycle": ["D", "X"]}, "cycle entry 'X' is not a shift code"),
+        ({"cycle": ["D", ["D"]]}, "cycle entry ['D'] is not a shift code"),
         ({"teams": 0}, "teams(=0) must be an integer >= 1"),
         ({"cycle": ["D", "-", "-"]}, "length(=3) must be divisible by teams(=2)"),
         (

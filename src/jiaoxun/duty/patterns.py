@@ -119,7 +119,7 @@ class Pattern:
             raise InvalidInput(f"pattern {code}: cycle must not be empty")
         allowed = {*codes, STANDBY, REST}
         for entry in cycle:
-            if entry not in allowed:
+            if not isinstance(entry, str) or entry not in allowed:
                 raise InvalidInput(
                     f"pattern {code}: cycle entry {entry!r} is not a shift code {codes}, "
                     f"{STANDBY!r} (standby) or {REST!r} (rest)"

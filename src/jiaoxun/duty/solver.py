@@ -31,7 +31,8 @@ from jiaoxun.errors import InvalidInput
 
 # objective weights, in points: one night or holiday more between the most and the least loaded
 # officer (ledger included) outweighs a request, which outweighs following the rotation, which
-# outweighs one needless head
+# outweighs one needless head. So a ledger far apart is evened out even by a night beyond the
+# cover's need for the officers with the fewest nights, when no one can give his night up.
 W_NIGHT_SPREAD = 40
 W_HOLIDAY_SPREAD = 40
 W_DEVIATION = 3  # per person-day off the team's planned entry (leave days excepted)
@@ -388,7 +389,7 @@ class _Roster:
         group = self._group("leave")
         for person, day in sorted(self.problem.leave):
             i = self.day_of.get(day)
-            if i is not None:
+            if i is not None and person in self.people:
                 self._add(self.model.add(sum(self.day_vars(person, i)) == 0), group)
 
     def _objective(self) -> cp_model.LinearExprT:
@@ -693,7 +694,7 @@ def assign_posts(problem: Problem, shifts: Shifts) -> tuple[Post, ...]:
     for (kiosk, day, shift), staff in sorted(working.items()):
         cover = covers.get((kiosk, day, shift))
         if cover is not None:
-            posts += _fill(cover, problem.cars[kiosk][: cover.cars], staff)
+            posts += _fill(cover, problem.cars.get(kiosk, ())[: cover.cars], staff)
         posts += [Post(p.id, day, shift, kiosk, "patrol") for p in staff]
     return tuple(posts)
 
@@ -742,13 +743,16 @@ def check(problem: Problem, shifts: Shifts) -> tuple[str, ...]:
     minimum shifts), one plain sentence each; () for a roster that keeps them all."""
     people = {p.id: p for p in problem.people}
     real = {s.code: s for s in problem.pattern.shifts}
+    on: dict[tuple[int, date, str], list[Person]] = defaultdict(list)
+    worked: dict[int, dict[date, str]] = defaultdict(dict)
     for (person_id, day), code in shifts.items():
         if person_id not in people or day not in problem.days or code not in (*real, STANDBY):
             raise InvalidInput(f"roster entry {code!r} of person {person_id} on {day} is unknown")
+        on[people[person_id].kiosk, day, code].append(people[person_id])
+        worked[person_id][day] = code
     found: list[str] = []
     for c in problem.covers:
-        staff = [people[p] for (p, day), code in shifts.items() if day == c.day and code == c.shift]
-        staff = [p for p in staff if p.kiosk == c.kiosk]
+        staff = on[c.kiosk, c.day, c.shift]
         for need, n, word in (
             (c.heads, len(staff), "officer"),
             (c.cars, sum(p.driver for p in staff), "driver"),
@@ -757,31 +761,36 @@ def check(problem: Problem, shifts: Shifts) -> tuple[str, ...]:
         ):
             if n < need:
                 found.append(f"kiosk {c.kiosk} on {c.day} {c.shift}: {n} of {need} {word}")
-    rules, tz = problem.rules, problem.tz
-    before = problem.days[0] - timedelta(days=1)
     for person in problem.people:
-        worked = {day: code for (p, day), code in shifts.items() if p == person.id}
-        if person.id in problem.previous and problem.previous[person.id] != REST:
-            worked[before] = problem.previous[person.id]
-        timed = sorted(
-            (*real[code].bounds(day, tz), day, code) for day, code in worked.items() if code in real
-        )
-        for (_, end, day, s), (start, _, later, t) in pairwise(timed):
-            if _gap_h(start, end) < rules.min_rest_hours:
-                found.append(
-                    f"person {person.id}: {_gap_h(start, end):g} h of rest between {s} on {day} "
-                    f"and {t} on {later}, at least {rules.min_rest_hours:g} h"
-                )
-        found += _streaks(person.id, worked, before, problem)
-        found += [
-            f"person {person.id} works on {day}, a day of leave"
-            for day in sorted(worked)
-            if (person.id, day) in problem.leave and day != before
-        ]
-        n_shifts = sum(code in real for day, code in worked.items() if day != before)
-        if rules.min_shifts is not None and n_shifts < rules.min_shifts:
-            found.append(f"person {person.id}: {n_shifts} of at least {rules.min_shifts} shifts")
+        found += _breaches(problem, person.id, worked[person.id])
     return tuple(found)
+
+
+def _breaches(problem: Problem, person: int, worked: dict[date, str]) -> list[str]:
+    """The rules one officer's days break (`worked`: day -> code)."""
+    rules, tz = problem.rules, problem.tz
+    real = {s.code: s for s in problem.pattern.shifts}
+    found = [
+        f"person {person} works on {day}, a day of leave"
+        for day in sorted(worked)
+        if (person, day) in problem.leave
+    ]
+    n_shifts = sum(code in real for code in worked.values())
+    if rules.min_shifts is not None and n_shifts < rules.min_shifts:
+        found.append(f"person {person}: {n_shifts} of at least {rules.min_shifts} shifts")
+    before = problem.days[0] - timedelta(days=1)
+    if problem.previous.get(person, REST) != REST:
+        worked = {before: problem.previous[person], **worked}
+    timed = sorted(
+        (*real[code].bounds(day, tz), day, code) for day, code in worked.items() if code in real
+    )
+    for (_, end, day, s), (start, _, later, t) in pairwise(timed):
+        if _gap_h(start, end) < rules.min_rest_hours:
+            found.append(
+                f"person {person}: {_gap_h(start, end):g} h of rest between {s} on {day} "
+                f"and {t} on {later}, at least {rules.min_rest_hours:g} h"
+            )
+    return found + _streaks(person, worked, before, problem)
 
 
 def _streaks(person: int, worked: Mapping[date, str], before: date, problem: Problem) -> list[str]:
