@@ -246,7 +246,8 @@ def test_the_duty_round_outlives_a_failed_round(
     settings = Settings(ack_limit_s=1.0, duty_round_s=0.02)
 
     async def run() -> None:
-        task = asyncio.create_task(_duty_round(settings, sessions))
+        # no roster to apply in this database: the shift change never needs the fleet's ingestor
+        task = asyncio.create_task(_duty_round(settings, sessions, None))  # type: ignore[arg-type]
         await asyncio.sleep(0.2)
         assert not task.done()
         await asyncio.to_thread(migrate, engine)
@@ -259,7 +260,7 @@ def test_the_duty_round_outlives_a_failed_round(
 
     with caplog.at_level(logging.ERROR, logger="jiaoxun.web.app"):
         asyncio.run(run())
-    failed = [r for r in caplog.records if "duty round" in r.getMessage()]
+    failed = [r for r in caplog.records if "duty round's escalation" in r.getMessage()]
     assert len(failed) >= 2
     assert failed[0].exc_info is not None
     assert _escalated(sessions) == 1

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -186,14 +187,20 @@ async def _duty_round(
 ) -> None:
     """Every few seconds: at a shift start the roster becomes the cars' crews; the orders
     nobody signed for are raised to the dispatcher."""
+    steps: list[tuple[str, Callable[..., object]]] = [
+        ("shift change", partial(duty_upkeep, sessions, ingestor)),
+        ("escalation", partial(escalation_upkeep, sessions, settings)),
+    ]
     while True:
         await asyncio.sleep(settings.duty_round_s)
         now = datetime.now(UTC)
-        try:
-            await asyncio.to_thread(duty_upkeep, sessions, ingestor, now=now)
-            await asyncio.to_thread(escalation_upkeep, sessions, settings, now=now)
-        except Exception:  # one failed round (the database away a moment) stops no later one
-            logging.getLogger(__name__).exception("the duty round at %s failed", now.isoformat())
+        for name, step in steps:  # each on its own: orders are raised after a failed shift change
+            try:
+                await asyncio.to_thread(step, now=now)
+            except Exception:  # the database away a moment, say: the next round tries again
+                logging.getLogger(__name__).exception(
+                    "the duty round's %s at %s failed", name, now.isoformat()
+                )
 
 
 async def _housekeeping(
