@@ -380,6 +380,35 @@ def test_progress_reports_each_better_roster(small: tuple[Problem, Solution, Pro
     assert all(a >= b for a, b in itertools.pairwise(o for o in objectives if o is not None))
 
 
+def test_twelve_hour_shifts_keep_the_weekly_hours_and_no_day_after_a_night() -> None:
+    twelve = builtin_patterns()["4t2s"]
+    people = tuple(Person(i, kiosk=1, driver=True, accident=True, team=i % 4) for i in range(8))
+    days = week()
+    problem = Problem(
+        days=days,
+        tz=SHANGHAI,
+        pattern=twelve,
+        anchor=MONDAY,
+        people=people,
+        cars={1: (101,)},
+        covers=tuple(Cover(1, d, s, cars=1) for d in days for s in ("D", "N")),
+        requests=(Request(0, MONDAY, "D", weight=50),),
+        previous={0: "N"},
+    )
+    solution = solve(problem, time_limit_s=5)
+    assert solution.status in ("optimal", "feasible")
+    for person in people:
+        worked = sorted((d, c) for (p, d), c in solution.shifts.items() if p == person.id)
+        assert 12 * len(worked) <= 48
+        for first, then in itertools.pairwise(worked):
+            assert hours_between(problem, first, then) >= 11
+    # officer 0 worked Sunday's night to 08:00 on Monday: his team's Monday day shift, and his
+    # request for it, give way to the rest rule at any weight
+    assert twelve.planned(0, MONDAY, MONDAY) == "D"
+    assert solution.shifts.get((0, MONDAY)) != "D"
+    assert check(problem, solution.shifts) == ()
+
+
 def test_standby_is_a_working_day_without_a_post() -> None:
     cq3 = builtin_patterns()["cq3"]
     people = tuple(Person(i + 1, kiosk=1, driver=True, accident=True, team=i) for i in range(5))

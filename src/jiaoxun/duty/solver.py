@@ -283,6 +283,7 @@ class _Roster:
         self._add_rest()
         self._add_consecutive()
         self._add_hours()
+        self._add_min_shifts()
         self._add_leave()
         if not explain:
             self.model.minimize(self._objective())
@@ -379,11 +380,15 @@ class _Roster:
             for first in range(max(1, n - 6)):
                 window = hours[first : first + 7]
                 self._add(self.model.add(sum(window) <= round(limit * _HOURS_SCALE)), group)
-        if problem.rules.min_shifts is not None:
-            least, floor = self._group("min_shifts"), problem.rules.min_shifts
-            for person in problem.people:
-                shifts = [self.x[person.id, i, c] for i in range(n) for c in self.codes]
-                self._add(self.model.add(sum(shifts) >= floor), least)
+
+    def _add_min_shifts(self) -> None:
+        floor, n = self.problem.rules.min_shifts, len(self.problem.days)
+        if floor is None:
+            return
+        group = self._group("min_shifts")
+        for person in self.problem.people:
+            shifts = [self.x[person.id, i, c] for i in range(n) for c in self.codes]
+            self._add(self.model.add(sum(shifts) >= floor), group)
 
     def _add_leave(self) -> None:
         group = self._group("leave")
@@ -452,10 +457,17 @@ def _gap_h(start: datetime, end: datetime) -> float:
     return (start.astimezone(UTC) - end.astimezone(UTC)).total_seconds() / 3600
 
 
+def _reach_days(problem: Problem) -> int:
+    """A shift starting `reach` days after another's day is never too close to it (a shift
+    starts within its day and lasts at most the longest shift's hours)."""
+    longest_h = max(s.hours for s in problem.pattern.shifts)
+    return 2 + int(problem.rules.min_rest_hours + longest_h) // 24
+
+
 def _too_close(problem: Problem) -> list[tuple[tuple[int, str], tuple[int, str]]]:
     """Pairs ((day index, shift), (later day index, shift)) with less rest than the rules ask."""
     shifts, tz, days = problem.pattern.shifts, problem.tz, problem.days
-    reach = 2 + int(problem.rules.min_rest_hours + max(s.hours for s in shifts)) // 24
+    reach = _reach_days(problem)
     bounds = {(i, s.code): s.bounds(day, tz) for i, day in enumerate(days) for s in shifts}
     pairs = []
     for a in range(len(days)):
@@ -476,7 +488,7 @@ def _blocked_by_previous(problem: Problem, code: str) -> list[tuple[int, str]]:
     ended = shift.bounds(problem.days[0] - timedelta(days=1), problem.tz)[1]
     return [
         (i, t.code)
-        for i, day in enumerate(problem.days[:3])
+        for i, day in enumerate(problem.days[: _reach_days(problem)])
         for t in problem.pattern.shifts
         if _gap_h(t.bounds(day, problem.tz)[0], ended) < problem.rules.min_rest_hours
     ]
