@@ -16,6 +16,7 @@ from jiaoxun.city.schemas import read_kiosks
 from jiaoxun.cli_common import command_errors, command_session, out, spinner
 from jiaoxun.cli_history import history_app
 from jiaoxun.cli_plan import plan_app, simulate_command
+from jiaoxun.cli_roster import roster_app
 from jiaoxun.cli_speeds import speeds_app
 from jiaoxun.errors import InvalidInput
 from jiaoxun.settings import Settings
@@ -41,6 +42,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(plan_app, name="plan")
 app.add_typer(speeds_app, name="speeds")
 app.add_typer(history_app, name="history")
+app.add_typer(roster_app, name="roster")
 app.command("simulate")(simulate_command)
 
 
