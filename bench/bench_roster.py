@@ -14,7 +14,7 @@ The baseline is the rotation itself (each team's planned shifts, leave kept off)
 same checks: its cover shortfalls, rule breaches, night spread (most minus fewest nights, the
 ledger included) and objective. The target: a feasible roster in under 60 s on 2 workers.
 
-    .venv/bin/python bench/roster.py [--seed N] [--time-limit S] [--workers N] [--smoke]
+    .venv/bin/python bench/bench_roster.py [--seed N] [--time-limit S] [--workers N] [--smoke]
 
 `--smoke` rosters a week for 2 kiosks (70 officers) within 10 s and exits 1 unless the roster is
 feasible (non-zero on a crash too).
