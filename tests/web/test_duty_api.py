@@ -25,9 +25,11 @@ from conftest import running_center
 from jiaoxun.audit.models import AuditEntry
 from jiaoxun.city.models import Kiosk
 from jiaoxun.duty.attendance import attendance
+from jiaoxun.duty.crews import apply_shift_change
 from jiaoxun.duty.models import DutyShift, LedgerEntry, Post
 from jiaoxun.services.models import ServiceItem
 from jiaoxun.tracking.models import Device, TrackPoint
+from jiaoxun.units.models import Officer
 
 TZ_NAME = "Asia/Shanghai"
 
@@ -99,6 +101,16 @@ def published(duty: Center) -> dict[str, Any]:
         ],
     }
     ok(duty.call("PUT", "/api/duty/demands", user="commander", json=body))
+    first = datetime.strptime(local_month(duty), "%Y-%m").date()
+    away = next(o for o in ok(duty.call("GET", f"/api/duty/officers?kiosk_id={own}")))
+    leave = {
+        "officer_id": away["id"],
+        "kind": "leave",
+        "first_day": first.isoformat(),
+        "last_day": (first + timedelta(days=4)).isoformat(),
+        "reason": "annual leave",
+    }
+    ok(duty.call("POST", "/api/duty/absences", user="commander", json=leave), 201)
     roster = ok(
         duty.call(
             "POST",
@@ -115,7 +127,7 @@ def published(duty: Center) -> dict[str, Any]:
     )
     calendar = ok(duty.call("GET", f"/api/duty/rosters/{roster['id']}", user="commander"))
     wait_for_crews(duty, calendar)
-    return {"roster": published, "calendar": calendar, "own": own}
+    return {"roster": published, "calendar": calendar, "own": own, "leave": leave}
 
 
 def under_way(calendar: dict[str, Any]) -> list[dict[str, Any]]:
@@ -562,3 +574,59 @@ def test_attendance_flags_silent_and_away(duty: Center, published: dict[str, Any
     assert others <= {"silent", "no_device", "away"}
     assert others
     assert officer_id in silent
+
+
+def test_leave_is_kept_and_checked(duty: Center, published: dict[str, Any]) -> None:
+    leave = published["leave"]
+    days = {leave["first_day"], leave["last_day"]}
+    worked = [
+        s
+        for s in published["calendar"]["shifts"]
+        if s["officer_id"] == leave["officer_id"]
+        and leave["first_day"] <= s["day"] <= leave["last_day"]
+    ]
+    assert worked == [], days
+    month = leave["first_day"][:7]
+    listed = ok(duty.call("GET", f"/api/duty/absences?month={month}", user="commander"))
+    assert leave["officer_id"] in {a["officer_id"] for a in listed}
+    backwards = {**leave, "first_day": leave["last_day"], "last_day": leave["first_day"]}
+    refused = duty.call("POST", "/api/duty/absences", user="commander", json=backwards)
+    assert refused.status_code == 422
+    assert "before it begins" in refused.text
+    shiftless = {**leave, "kind": "shift"}
+    refused = duty.call("POST", "/api/duty/absences", user="commander", json=shiftless)
+    assert refused.status_code == 422
+    request = {**leave, "kind": "day_off", "first_day": "2031-05-01", "last_day": "2031-05-01"}
+    made = ok(duty.call("POST", "/api/duty/absences", user="commander", json=request), 201)
+    ok(duty.call("DELETE", f"/api/duty/absences/{made['id']}", user="commander"), 204)
+    gone = duty.call("DELETE", f"/api/duty/absences/{made['id']}", user="commander")
+    assert gone.status_code == 404
+    assert (
+        duty.call("GET", f"/api/duty/absences?month={month}", user="dispatcher").status_code == 403
+    )
+
+
+def test_the_next_shift_start_makes_the_next_crews(duty: Center, published: dict[str, Any]) -> None:
+    """At the next shift start the crews become that shift's (in a transaction rolled back, so
+    the server's own round keeps the shift under way for the other tests)."""
+    calendar = published["calendar"]
+    now = datetime.now(UTC)
+    later = sorted({s["starts_at"] for s in calendar["shifts"] if s["starts_at"] > now.isoformat()})
+    if not later:
+        pytest.skip("the month's last shift is under way")
+    start = datetime.fromisoformat(later[0])
+    expected: dict[int, set[int]] = defaultdict(set)
+    for s in calendar["shifts"]:
+        begins, ends = datetime.fromisoformat(s["starts_at"]), datetime.fromisoformat(s["ends_at"])
+        if s["post"] == "car" and begins <= start + timedelta(minutes=1) < ends:
+            expected[s["unit_id"]].add(s["officer_id"])
+    with Session(duty.engine) as session:
+        change = apply_shift_change(session, now=start + timedelta(minutes=1))
+        again = apply_shift_change(session, now=start + timedelta(minutes=2))
+        crews: dict[int, set[int]] = defaultdict(set)
+        for officer in session.scalars(select(Officer).where(Officer.unit_id.is_not(None))):
+            crews[officer.unit_id or 0].add(officer.id)
+        session.rollback()
+    assert change is not None
+    assert again is None  # once per shift start
+    assert dict(crews) == dict(expected)

@@ -132,10 +132,7 @@ def put_pattern(
     user: Manager,
 ) -> PatternOut:
     """Create a pattern (version 0) or change one (its version given)."""
-    try:
-        pattern = Pattern.from_dict(body.body)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+    pattern = Pattern.from_dict(body.body)  # InvalidInput naming the rule
     if pattern.code != code:
         raise InvalidInput(f"the pattern's code {pattern.code!r} is not the path's {code!r}")
     row = session.scalar(
