@@ -43,7 +43,11 @@ def apply_shift_change(session: Session, *, now: datetime) -> ShiftChange | None
     if not shifts:
         return None
     start = max(s.starts_at for s in shifts)
-    if session.scalar(select(ShiftChange.id).where(ShiftChange.starts_at == start)):
+    roster_id = max(s.roster_id for s in shifts)
+    done = select(ShiftChange.id).where(
+        ShiftChange.starts_at == start, ShiftChange.roster_id == roster_id
+    )
+    if session.scalar(done):
         return None
     crews: dict[int, int] = {
         s.officer_id: s.unit_id for s in shifts if s.post is Post.CAR and s.unit_id
@@ -55,7 +59,7 @@ def apply_shift_change(session: Session, *, now: datetime) -> ShiftChange | None
         )
     )
     change = ShiftChange(
-        starts_at=start, roster_id=max(rosters), applied_at=now, crews=len(set(crews.values()))
+        starts_at=start, roster_id=roster_id, applied_at=now, crews=len(set(crews.values()))
     )
     try:
         with session.begin_nested():

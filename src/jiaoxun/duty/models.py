@@ -180,12 +180,14 @@ class LedgerEntry(Base):
 
 
 class ShiftChange(Base):
-    """A shift start whose roster became the cars' crews: applied exactly once."""
+    """A shift start whose roster became the cars' crews: applied exactly once per roster (a
+    roster published during a shift is applied at once, then at every shift start)."""
 
     __tablename__ = "shift_change"
+    __table_args__ = (UniqueConstraint("starts_at", "roster_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime(), unique=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
     roster_id: Mapped[int] = mapped_column(ForeignKey("roster.id", ondelete="CASCADE"))
     applied_at: Mapped[datetime] = mapped_column(UtcDateTime())
     crews: Mapped[int] = mapped_column(Integer)  # cars crewed

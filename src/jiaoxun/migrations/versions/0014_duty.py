@@ -87,7 +87,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_shift_change")),
-        sa.UniqueConstraint("starts_at", name=op.f("uq_shift_change_starts_at")),
+        sa.UniqueConstraint("starts_at", "roster_id", name=op.f("uq_shift_change_starts_at")),
     )
     op.create_table(
         "cover_demand",
