@@ -1,7 +1,7 @@
 """The browser pages: the command center at `/`, the officer's mobile page at `/officer`, the
 API's documentation at `/docs`, user administration at `/admin`, the commander's statistics at
-`/stats`, the citizen's kiosk services at `/kiosk` (no login, phone-first) and the kiosk clerk's
-counter at `/counter`.
+`/stats`, the commander's duty rosters at `/duty`, the citizen's kiosk services at `/kiosk` (no
+login, phone-first) and the kiosk clerk's counter at `/counter`.
 
 Plain ES modules and CSS served as static files, with Leaflet and Swagger UI from the project's
 npm lock file (`node_modules`, installed by the set-up command): no build step, no CDN, no tile
@@ -57,6 +57,10 @@ def mount_pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/stats", include_in_schema=False)
     def statistics() -> FileResponse:
         return FileResponse(STATIC / "stats.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/duty", include_in_schema=False)
+    def duty_rosters() -> FileResponse:
+        return FileResponse(STATIC / "duty.html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/kiosk", include_in_schema=False)
     def citizen_services() -> FileResponse:

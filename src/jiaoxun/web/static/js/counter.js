@@ -3,6 +3,9 @@
 // recall, no-show, serve, transfer, done with the services performed; today's queue, bookings
 // and the kiosk's figures, read again every 5 s. Commanders and admins choose the kiosk.
 // Violations are looked up by plate, decided and paid here too (counter-violations.js).
+// A banner says who is on hand (clerks, officers the roster puts at the counter, cars standing
+// by or out); with no one, it turns red (无人值守): walk-in tickets stop, as the server refuses
+// them, and the bookings due within two hours are marked to be rebooked (需改约).
 
 import { api, describe, login, session } from "./api.js";
 import { $, $$, alertIn, boot, el, fill, since } from "./dom.js";
@@ -183,12 +186,38 @@ function render() {
   const staffed = $("#staffed");
   staffed.textContent = t(day.staffed ? "counter.staffed" : "counter.unstaffed");
   staffed.className = `state ${day.staffed ? "staffed" : "unstaffed"}`;
-  $("#open").disabled = day.staffed;
-  $("#close").disabled = !day.staffed;
+  // the clerk's own counter: a car standing by staffs the kiosk but opens no counter
+  $("#open").disabled = day.on_hand.clerks > 0;
+  $("#close").disabled = day.on_hand.clerks === 0;
+  renderStaffing();
   renderTicket();
   renderQueue();
   renderBookings();
   renderStats();
+}
+
+function renderStaffing() {
+  const day = counter.today;
+  const hand = day.on_hand;
+  const banner = $("#staffing");
+  const fact = (key, value) => el("span", { class: "fact", dataset: { key } }, `${t(key)} `, el("b", {}, String(value)));
+  banner.hidden = false;
+  banner.className = `staffing ${day.staffed ? "staffed" : "unstaffed"}`;
+  banner.dataset.staffed = day.staffed ? "1" : "0";
+  fill(
+    banner,
+    el("strong", {}, day.staffed ? `${t("counter.onhand")}：` : t("counter.empty")),
+    fact("counter.clerks", hand.clerks),
+    fact("counter.officers", hand.counter_officers),
+    fact("counter.standing", hand.standing_by),
+    fact("counter.out", hand.out),
+  );
+  const issue = $("#walk-in button[type=submit]");
+  issue.disabled = !day.staffed;
+  issue.title = day.staffed ? "" : t("counter.walkin.stopped");
+  const stopped = $("#walk-in-stopped");
+  stopped.hidden = day.staffed;
+  stopped.textContent = t("counter.walkin.stopped");
 }
 
 function time(iso) {
@@ -268,8 +297,8 @@ function renderBookings() {
       bookings.map((b) =>
         el(
           "tr",
-          { class: b.state, dataset: { state: b.state } },
-          el("td", {}, time(b.starts_at)),
+          { class: `${b.state}${b.flagged ? " flagged" : ""}`, dataset: { state: b.state, flagged: b.flagged ? "1" : "0" } },
+          el("td", {}, time(b.starts_at), b.flagged && el("span", { class: "chip flagged", title: t("counter.flagged.why") }, t("counter.flagged"))),
           el("td", {}, serviceName(b.service)),
           el("td", {}, [b.name_masked, b.id_masked].filter(Boolean).join(" ")),
           el("td", {}, b.phone_masked ?? ""),

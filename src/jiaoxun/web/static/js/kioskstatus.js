@@ -1,6 +1,8 @@
 // The command center's view of the kiosks' counters: each kiosk marker's tooltip and popup
-// carry whether it is staffed and how many citizens wait, read from GET /api/kiosks/status
-// every 20 s; a kiosk with nobody at its counter is drawn dimmed.
+// carry whether it is staffed, who is at the counter, where its cars are and how many citizens
+// wait or are booked with no one to serve them, read from GET /api/kiosks/status every 20 s; a
+// kiosk with nobody on hand (no clerk, no officer at the counter, no crewed car standing by) is
+// drawn dimmed with a red ring and the label 无人.
 
 import { api } from "./api.js";
 import { el } from "./dom.js";
@@ -17,15 +19,12 @@ export function watchKiosks(kiosksLayer) {
     for (const row of status) {
       const marker = markers.get(row.kiosk_id);
       if (!marker) continue;
-      const line = `${row.name} · ${t(row.staffed ? "counter.staffed" : "counter.unstaffed")} · ${t("kiosk.waiting")} ${row.waiting}`;
+      const flagged = row.flagged ? ` · ${t("kiosk.status.flagged")} ${row.flagged}` : "";
+      const line = `${row.name} · ${t(row.staffed ? "counter.staffed" : "counter.unstaffed")} · ${t("kiosk.waiting")} ${row.waiting}${flagged}`;
       marker.bindTooltip(line);
       marker.bindPopup(() => popup(row));
       const icon = marker.getElement();
-      if (icon) {
-        icon.dataset.waiting = String(row.waiting);
-        icon.dataset.staffed = row.staffed ? "1" : "0";
-        icon.style.opacity = row.staffed ? "" : "0.55"; // CSSOM, which the page's policy allows
-      }
+      if (icon) mark(icon, row);
     }
   };
   const read = async () => {
@@ -42,7 +41,28 @@ export function watchKiosks(kiosksLayer) {
   setInterval(read, EVERY_MS);
 }
 
+/** Dimmed with a red ring and the label 无人 while no one is on hand (CSSOM styles, which the
+ * page's policy allows where a style attribute is refused). */
+function mark(icon, row) {
+  icon.dataset.waiting = String(row.waiting);
+  icon.dataset.staffed = row.staffed ? "1" : "0";
+  icon.dataset.flagged = String(row.flagged ?? 0);
+  icon.style.opacity = row.staffed ? "" : "0.55";
+  icon.style.boxShadow = row.staffed ? "" : "0 0 0 3px #c62828";
+  let label = icon.querySelector(".jx-empty");
+  if (!label && !row.staffed) {
+    label = el("span", { class: "jx-empty" });
+    Object.assign(label.style, { position: "absolute", top: "20px", left: "50%", transform: "translateX(-50%)", background: "#c62828", color: "#fff", fontSize: "10px", lineHeight: "14px", padding: "0 3px", borderRadius: "2px", whiteSpace: "nowrap" });
+    icon.append(label);
+  }
+  if (label) {
+    label.hidden = row.staffed;
+    label.textContent = t("kiosk.status.empty");
+  }
+}
+
 function popup(row) {
+  const hand = row.on_hand;
   const fact = (key, value) => [el("dt", {}, t(key)), el("dd", { dataset: { key } }, String(value))];
   return el(
     "div",
@@ -51,7 +71,10 @@ function popup(row) {
     el(
       "dl",
       {},
-      fact("kiosk.status.staffed", row.staffed ? `${t("counter.staffed")} (${row.clerks})` : t("counter.unstaffed")),
+      fact("kiosk.status.staffed", t(row.staffed ? "counter.staffed" : "counter.unstaffed")),
+      fact("kiosk.status.counter", `${t("counter.clerks")} ${hand.clerks} · ${t("counter.officers")} ${hand.counter_officers}`),
+      fact("kiosk.status.cars", `${t("kiosk.status.free")} ${hand.free} · ${t("kiosk.status.out")} ${hand.out} · ${t("kiosk.status.standing")} ${hand.standing_by} · ${t("kiosk.status.crewed")} ${hand.crewed}/${hand.cars}`),
+      fact("kiosk.status.flagged", row.flagged),
       fact("kiosk.waiting", row.waiting),
       fact("kiosk.status.serving", row.serving),
       fact("kiosk.status.booked", row.booked_today),
