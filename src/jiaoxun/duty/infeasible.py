@@ -78,6 +78,17 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _needs(covers: list[Cover], staff: list[Person]) -> list[tuple[int, list[Person], str]]:
+    """What `covers` ask of `staff` together: (need, who may meet it, the word for one of them)
+    for the heads, and for a driver and an accident handler in each car."""
+    cars = sum(c.cars for c in covers)
+    return [
+        (sum(c.heads for c in covers), staff, "officer"),
+        (cars, [p for p in staff if p.driver], "driver"),
+        (cars, [p for p in staff if p.accident], "accident handler"),
+    ]
+
+
 def shortfalls(problem: Problem) -> tuple[str, ...]:
     """Cheap pre-checks: covers that too few officers of the kiosk may work, shift by shift and
     over the day (one shift a day each). Plain sentences; () when none is found."""
@@ -94,11 +105,7 @@ def shortfalls(problem: Problem) -> tuple[str, ...]:
         free = [p for p in problem.people if p.kiosk == kiosk and (p.id, day) not in problem.leave]
         for c in sorted(covers, key=lambda c: c.shift):
             may = [p for p in free if (p.id, day, c.shift) not in blocked]
-            for need, who, word in (
-                (c.heads, may, "officer"),
-                (c.cars, [p for p in may if p.driver], "driver"),
-                (c.cars, [p for p in may if p.accident], "accident handler"),
-            ):
+            for need, who, word in _needs([c], may):
                 if len(who) < need:
                     found.append(
                         f"kiosk {kiosk} needs {_plural(need, word)} on {day} {c.shift} "
@@ -106,12 +113,7 @@ def shortfalls(problem: Problem) -> tuple[str, ...]:
                     )
         if len(covers) > 1:
             names = ", ".join(sorted(c.shift for c in covers))
-            cars = sum(c.cars for c in covers)
-            for need, who, word in (
-                (sum(c.heads for c in covers), free, "officer"),
-                (cars, [p for p in free if p.driver], "driver"),
-                (cars, [p for p in free if p.accident], "accident handler"),
-            ):
+            for need, who, word in _needs(covers, free):
                 if len(who) < need:
                     found.append(
                         f"kiosk {kiosk} needs {_plural(need, word)} on {day} over shifts "
@@ -141,12 +143,7 @@ def _period_shortfalls(problem: Problem) -> list[str]:
     for kiosk in kiosks:
         covers = [c for c in problem.covers if c.kiosk == kiosk]
         staff = [p for p in problem.people if p.kiosk == kiosk]
-        cars = sum(c.cars for c in covers)
-        for need, who, word in (
-            (sum(c.heads for c in covers), staff, "officer"),
-            (cars, [p for p in staff if p.driver], "driver"),
-            (cars, [p for p in staff if p.accident], "accident handler"),
-        ):
+        for need, who, word in _needs(covers, staff):
             most = sum(_most_shifts(problem, p) for p in who)
             if most < need:
                 found.append(

@@ -2,13 +2,14 @@
 the solver's own answer.
 
 `check` names the hard rules a roster breaks; `objective_of` scores it by the objective's
-weights, so that a roster from elsewhere compares with the solver's on the same measure.
+weights, so that a roster from elsewhere compares with the solver's on the same measure;
+`period_counts` gives each officer's nights or holiday shifts in it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from itertools import pairwise
 
@@ -107,18 +108,10 @@ def _streaks(person: int, worked: Mapping[date, str], before: date, problem: Pro
 
 def objective_of(problem: Problem, shifts: Shifts) -> int:
     """The solver's objective for any roster, by the same weights (a lower value is better)."""
-    real = {s.code for s in problem.pattern.shifts}
-    night = {s.code for s in problem.pattern.shifts if s.night}
     total = 0
-    for weight, of, codes, days in (
-        (W_NIGHT_SPREAD, "nights", night, set(problem.days)),
-        (W_HOLIDAY_SPREAD, "holidays", real, problem.holidays),
-    ):
-        counts = [
-            getattr(problem.ledger.get(p.id, Ledger()), of)
-            + sum(shifts.get((p.id, day)) in codes for day in days)
-            for p in problem.people
-        ]
+    for weight, of in ((W_NIGHT_SPREAD, "nights"), (W_HOLIDAY_SPREAD, "holidays")):
+        period = period_counts(problem, shifts, nights=of == "nights")
+        counts = [getattr(problem.ledger.get(p, Ledger()), of) + n for p, n in period.items()]
         total += weight * (max(counts) - min(counts)) if counts else 0
     for r in problem.requests:
         if (r.person, r.day) not in problem.leave:
@@ -130,5 +123,17 @@ def objective_of(problem: Problem, shifts: Shifts) -> int:
             if planned is not None and (person.id, day) not in problem.leave:
                 code = shifts.get((person.id, day))
                 total += W_DEVIATION * (code is not None if planned == REST else code != planned)
+    real = {s.code for s in problem.pattern.shifts}
     working = sum(code in real for code in shifts.values())
     return total + W_EXTRA_HEAD * (working - sum(c.heads for c in problem.covers))
+
+
+def period_counts(problem: Problem, shifts: Shifts, *, nights: bool) -> dict[int, int]:
+    """Each officer's nights in a roster (with `nights` false, his shifts on holidays), of this
+    period alone: the ledger is not counted."""
+    days: Collection[date]
+    if nights:
+        codes, days = {s.code for s in problem.pattern.shifts if s.night}, problem.days
+    else:
+        codes, days = {s.code for s in problem.pattern.shifts}, problem.holidays
+    return {p.id: sum(shifts.get((p.id, day)) in codes for day in days) for p in problem.people}

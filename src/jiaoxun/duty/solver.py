@@ -27,7 +27,7 @@ from ortools.sat.python import cp_model
 
 from jiaoxun.duty.cpsat import RosterModel
 from jiaoxun.duty.infeasible import explain, shortfalls, validate
-from jiaoxun.duty.judge import check, objective_of
+from jiaoxun.duty.judge import check, objective_of, period_counts
 from jiaoxun.duty.posts import assign_posts
 from jiaoxun.duty.roster_problem import (
     W_DEVIATION,
@@ -119,8 +119,8 @@ def solve(
         wall_s=time.perf_counter() - started,
         shifts=shifts,
         posts=assign_posts(problem, shifts),
-        nights=_counts(problem, shifts, nights=True),
-        holidays=_counts(problem, shifts, nights=False),
+        nights=period_counts(problem, shifts, nights=True),
+        holidays=period_counts(problem, shifts, nights=False),
         variables=size[0],
         constraints=size[1],
     )
@@ -155,13 +155,3 @@ def _empty(
         variables=size[0],
         constraints=size[1],
     )
-
-
-def _counts(problem: Problem, shifts: Shifts, *, nights: bool) -> dict[int, int]:
-    night = {s.code for s in problem.pattern.shifts if s.night}
-    real = {s.code for s in problem.pattern.shifts}
-    counts = dict.fromkeys((p.id for p in problem.people), 0)
-    for (person, day), code in shifts.items():
-        if code in (night if nights else real) and (nights or day in problem.holidays):
-            counts[person] += 1
-    return counts
