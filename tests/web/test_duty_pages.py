@@ -154,6 +154,7 @@ def test_the_commander_solves_publishes_and_reads_the_calendar(
     page.click("#solve")
     # the server solves for seconds: the page counts them while the button waits
     expect(page.locator("#busy")).to_contain_text("正在求解")
+    expect(page.locator("#busy")).to_have_text(re.compile(r"正在求解 [1-9]\d* 秒 / 30 秒"))
     expect(page.locator("#solve")).to_be_disabled()
     expect(page.locator("#busy")).to_be_hidden(timeout=SOLVE_TIMEOUT_MS)
     expect(page.locator("#problem")).to_have_text("")
@@ -213,8 +214,13 @@ def test_the_commander_solves_publishes_and_reads_the_calendar(
     ).to_have_text("驾")
     _shot(page, "duty-calendar")
 
-    # the crews now follow the roster: every car of the kiosk on duty has its rostered crew
+    # every car and its crew now; the officers on duty with no device flagged
     expect(page.locator("#crews tbody tr")).to_have_count(len(site.json("GET", "/api/duty/crews")))
+    flags = site.json("GET", "/api/duty/attendance")
+    assert flags
+    assert {f["flag"] for f in flags} == {"no_device"}
+    expect(page.locator("#attendance tbody tr.flag")).to_have_count(len(flags))
+    expect(page.locator("#attendance tbody tr.flag").first).to_contain_text("无终端")
 
     page.click("#lang")
     expect(page.locator("[data-i18n='duty.calendar']")).to_have_text("Calendar")
@@ -223,6 +229,7 @@ def test_the_commander_solves_publishes_and_reads_the_calendar(
     expect(
         page.locator(f"#calendar tr[data-officer='{licensed['id']}'] .skill.driver")
     ).to_have_text("Dr")
+    _shot(page, "duty-calendar-en")
     _clean(tab)
     tab.close()
 
@@ -252,6 +259,32 @@ def test_a_demand_no_force_can_meet_shows_why(browser: Browser, site: Site) -> N
     assert {(d["cars"], d["crew"]) for d in saved} == {(3, 6)}
     assert len(saved) == 6
 
+    # leave for one of the kiosk's officers, added on the page and listed, then taken back
+    officer = site.json("GET", f"/api/duty/officers?kiosk_id={kiosk['id']}")[3]
+    form = page.locator("#absence")
+    form.locator("[name=officer_id]").select_option(str(officer["id"]))
+    form.locator("[name=kind]").select_option("leave")
+    form.locator("[name=first_day]").fill("2027-02-10")
+    form.locator("[name=last_day]").fill("2027-02-12")
+    form.locator("[name=reason]").fill("探亲")
+    form.locator("button[type=submit]").click()
+    listed = page.locator(f"#absences tr[data-officer='{officer['id']}']")
+    expect(listed).to_contain_text("探亲")
+    expect(listed).to_contain_text(officer["badge"])
+    (leave,) = site.json("GET", "/api/duty/absences?month=2027-02")
+    assert (leave["officer_id"], leave["first_day"], leave["last_day"]) == (
+        officer["id"],
+        "2027-02-10",
+        "2027-02-12",
+    )
+    # a leave that ends before it begins: the server's rule on the page
+    form.locator("[name=last_day]").fill("2027-02-01")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".error")).to_contain_text("before it begins")
+    listed.locator("button").click()
+    expect(listed).to_have_count(0)
+    assert site.json("GET", "/api/duty/absences?month=2027-02") == []
+
     page.fill("#toolbar [name=time_limit_s]", "10")
     page.click("#solve")
     expect(page.locator("#busy")).to_be_hidden(timeout=SOLVE_TIMEOUT_MS)
@@ -264,7 +297,7 @@ def test_a_demand_no_force_can_meet_shows_why(browser: Browser, site: Site) -> N
     assert any(f"kiosk {kiosk['id']}" in sentence for sentence in roster["why"])
     expect(page.locator("#result [data-key='duty.status']")).to_have_text("无解")
     expect(page.locator("#publish")).to_be_hidden()
-    _clean(tab)
+    _clean(tab, refused=(422,))
     tab.close()
 
 
@@ -369,11 +402,16 @@ def test_a_kiosk_emptied_by_dispatch_shows_unstaffed_on_both_pages(
         expect(banner.locator("[data-key='counter.out'] b")).to_have_text(str(len(units)))
         expect(counter.page.locator("#walk-in button[type=submit]")).to_be_disabled()
         expect(counter.page.locator("#walk-in-stopped")).to_have_text("无人值守，暂停现场取号")
+        _shot(counter.page, "duty-counter-unstaffed")
         # the command page reads the kiosks every 20 s, or at once on a reload
         center.page.reload()
         center.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
         expect(marker).to_have_attribute("data-staffed", "0")
         expect(marker.locator(".jx-empty")).to_have_text("无人")
+        marker.dispatch_event("click")  # under the incident's marker, at the kiosk
+        cars = center.page.locator(".kiosk-status [data-key='kiosk.status.cars']")
+        expect(cars).to_contain_text(f"出警 {len(units)}")
+        expect(cars).to_contain_text("待命 0")
         _shot(center.page, "duty-kiosk-empty")
     finally:
         site.call(

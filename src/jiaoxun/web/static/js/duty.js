@@ -47,7 +47,6 @@ async function start() {
   Object.assign(duty, { patterns, kiosks, officers, overrides });
   $("#roster").hidden = false;
   $("#logout").hidden = false;
-  $("#who").textContent = `${session.user.username} (${t(`role.${session.user.role}`)})`;
   setUpToolbar();
   setUpDemands();
   setUpAbsences();
@@ -189,6 +188,7 @@ async function loadCalendar(id = duty.calendar?.roster.id ?? null) {
 // -- drawing -----------------------------------------------------------------------------------
 
 function render() {
+  $("#who").textContent = `${session.user.username} (${t(`role.${session.user.role}`)})`;
   fillChoices();
   const roster = duty.calendar?.roster ?? null;
   const shownPattern = roster ? pattern(roster.pattern_code) : null;
