@@ -301,6 +301,19 @@ def test_a_demand_no_force_can_meet_shows_why(browser: Browser, site: Site) -> N
     tab.close()
 
 
+def test_the_duty_page_is_the_commanders(browser: Browser, site: Site) -> None:
+    tab = open_tab(browser, f"{site.url}/duty", **DESKTOP)
+    page = tab.page
+    page.set_default_timeout(10_000)
+    page.fill("#login [name=username]", "dispatcher")
+    page.fill("#login [name=password]", site.passwords["dispatcher"])
+    page.click("#login button[type=submit]")
+    expect(page.locator("#login .error")).to_have_text("勤务排班仅限指挥长和系统管理员")
+    expect(page.locator("#roster")).to_be_hidden()
+    _clean(tab)
+    tab.close()
+
+
 def test_the_officer_sees_his_next_shifts_on_his_phone(browser: Browser, site: Site) -> None:
     _published(site)
     mine = site.json("GET", "/api/me/shifts", user="officer")
@@ -386,6 +399,9 @@ def test_a_kiosk_emptied_by_dispatch_shows_unstaffed_on_both_pages(
     expect(banner).to_have_attribute("data-staffed", "1")
     expect(banner.locator("[data-key='counter.standing'] b")).to_have_text(str(len(units)))
     expect(counter.page.locator("#walk-in button[type=submit]")).to_be_enabled()
+    # the cars standing by staff the kiosk, yet the clerk's own counter is still to open
+    expect(counter.page.locator("#open")).to_be_enabled()
+    expect(counter.page.locator("#close")).to_be_disabled()
 
     incident = site.json(
         "POST",
