@@ -15,8 +15,10 @@ from __future__ import annotations
 import os
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +29,8 @@ from browser import Tab, chromium, open_tab
 from live import served_in_thread
 from playwright.sync_api import Browser, Page, expect
 
+from jiaoxun.db import transaction
+from jiaoxun.services.models import DayKind, OpeningHours, ServiceItem, ServiceKind
 from jiaoxun.settings import Settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo city's time zone (the settings' default)
@@ -50,6 +54,7 @@ class Site(live.Site):
     """The app served on a port of its own."""
 
     clerk_kiosk: dict[str, Any]
+    terminals: dict[str, tuple[str, int]]  # a car terminal's secret and its last fix's time
 
     def json(self, method: str, path: str, *, user: str = "commander", **kw: Any) -> Any:
         reply = self.call(method, path, user=user, **kw)
@@ -74,6 +79,7 @@ def site(
     )
     with served_in_thread(settings) as (app, engine, url, passwords):
         site = Site(app, engine, url, passwords)
+        site.terminals = {}
         site.clerk_kiosk = site.json("GET", "/api/counter/today", user="kiosk_clerk")["kiosk"]
         _no_counter_post_at(site, site.clerk_kiosk["id"])
         yield site
@@ -359,19 +365,81 @@ def _kiosk_units(site: Site, kiosk_id: int) -> list[dict[str, Any]]:
 
 
 def _fix_at(site: Site, unit_id: int, lon: float, lat: float) -> None:
-    """A terminal of the car (registered once) reports it at (lon, lat) now."""
+    """A terminal of the car (registered once) reports it at (lon, lat) now, a second at
+    least after its last fix."""
     device = f"duty-car-{unit_id}"
-    body = {"device_id": device, "protocol": "osmand", "unit_id": unit_id}
-    reply = site.call("POST", "/api/devices", user="commander", json=body)
-    assert reply.status_code == 201, reply.text
-    params = {"id": device, "key": reply.json()["secret"], "lon": lon, "lat": lat}
-    fixed = site.call("GET", "/api/osmand", params={**params, "timestamp": int(time.time())})
+    if device not in site.terminals:
+        body = {"device_id": device, "protocol": "osmand", "unit_id": unit_id}
+        reply = site.call("POST", "/api/devices", user="commander", json=body)
+        assert reply.status_code == 201, reply.text
+        site.terminals[device] = (reply.json()["secret"], 0)
+    secret, last = site.terminals[device]
+    stamp = max(int(time.time()), last + 1)
+    site.terminals[device] = (secret, stamp)
+    params = {"id": device, "key": secret, "lon": lon, "lat": lat, "timestamp": stamp}
+    fixed = site.call("GET", "/api/osmand", params=params)
     assert fixed.status_code == 200, fixed.text
 
 
-def test_a_kiosk_emptied_by_dispatch_shows_unstaffed_on_both_pages(
-    browser: Browser, site: Site
-) -> None:
+def _valid_id(n: int) -> str:
+    """A valid resident ID number (GB 11643 check character) for citizen `n`."""
+    body = f"230102{date(1980, 1, 1) + timedelta(days=n):%Y%m%d}{n % 1000:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+    return body + check
+
+
+@pytest.fixture(scope="module")
+def due_booking(site: Site) -> dict[str, Any]:
+    """A citizen booked at the clerk's kiosk for a slot that starts within two hours: a service
+    of the tests' own, bookable all day on every kind of day."""
+    kiosk_id = site.clerk_kiosk["id"]
+    code = f"D-{uuid.uuid4().hex[:6].upper()}"
+    with transaction(site.engine) as session:
+        item = ServiceItem(
+            code=code,
+            kind=ServiceKind.TRAFFIC,
+            name_zh="补领机动车行驶证（测试）",
+            name_en="Replacement vehicle licence (test)",
+            documents=[],
+            channels=["kiosk"],
+            fee_yuan=0.0,
+            time_limit_days=0,
+            travel_saved_yuan=20.0,
+            minutes=20,
+        )
+        session.add(item)
+        session.flush()
+        for kind in DayKind:
+            session.add(
+                OpeningHours(
+                    kiosk_id=kiosk_id,
+                    service_id=item.id,
+                    day_kind=kind,
+                    starts="00:00",
+                    ends="23:40",
+                    capacity=2,
+                )
+            )
+    slots = site.json("GET", f"/api/public/slots?kiosk_id={kiosk_id}&service={code}&days=2")
+    now = datetime.now(SHANGHAI)
+    soon = [
+        slot["starts_at"]
+        for day in slots["days"]
+        for slot in day["slots"]
+        if slot["free"]
+        and now < datetime.fromisoformat(slot["starts_at"]) < now + timedelta(hours=1)
+    ]
+    assert soon, slots
+    citizen = {"name": "赵六", "id_number": _valid_id(7), "phone": "13712345678"}
+    body = {"kiosk_id": kiosk_id, "service": code, "starts_at": soon[0], **citizen}
+    booked = site.json("POST", "/api/public/bookings", json=body)
+    return dict(booked["booking"])
+
+
+def _stand_by(site: Site) -> tuple[list[dict[str, Any]], float, float]:
+    """The clerk's kiosk's crewed cars reported at the kiosk and standing by there; with its
+    position."""
     kiosk = site.clerk_kiosk
     features = site.json("GET", "/api/city/map", user="dispatcher")["layout"]["features"]
     lon, lat = next(
@@ -385,6 +453,32 @@ def test_a_kiosk_emptied_by_dispatch_shows_unstaffed_on_both_pages(
         _fix_at(site, unit["unit_id"], lon, lat)
         body = {"status": "at_kiosk", "reason": "back at the kiosk"}
         site.json("POST", f"/api/units/{unit['unit_id']}/status", user="dispatcher", json=body)
+    return units, lon, lat
+
+
+@contextmanager
+def _sent_out(site: Site, units: list[dict[str, Any]], lon: float, lat: float) -> Iterator[None]:
+    """All of `units` dispatched to an incident at (lon, lat), cancelled at the end."""
+    incident = site.json(
+        "POST",
+        "/api/incidents",
+        user="dispatcher",
+        json={"lon": lon, "lat": lat, "category_code": "020100"},
+    )
+    body = {"unit_ids": [u["unit_id"] for u in units]}
+    site.json("POST", f"/api/incidents/{incident['id']}/dispatch", user="dispatcher", json=body)
+    try:
+        yield
+    finally:
+        path = f"/api/incidents/{incident['id']}/cancel"
+        site.call("POST", path, user="dispatcher", json={"reason": "test"})
+
+
+def test_a_kiosk_emptied_by_dispatch_shows_unstaffed_on_both_pages(
+    browser: Browser, site: Site, due_booking: dict[str, Any]
+) -> None:
+    kiosk = site.clerk_kiosk
+    units, lon, lat = _stand_by(site)
     status = {k["kiosk_id"]: k for k in site.json("GET", "/api/kiosks/status", user="dispatcher")}
     assert status[kiosk["id"]]["staffed"], status[kiosk["id"]]
     assert status[kiosk["id"]]["clerks"] == 0
@@ -393,6 +487,7 @@ def test_a_kiosk_emptied_by_dispatch_shows_unstaffed_on_both_pages(
     center = _open(browser, site, "/", "dispatcher")
     marker = center.page.locator(f".jx-kiosk[title='{kiosk['name']}']")
     expect(marker).to_have_attribute("data-staffed", "1")
+    expect(marker).to_have_attribute("data-flagged", "0")
     expect(marker.locator(".jx-empty")).to_have_count(0)
     counter = _open(browser, site, "/counter", "kiosk_clerk")
     banner = counter.page.locator("#staffing")
@@ -403,15 +498,7 @@ def test_a_kiosk_emptied_by_dispatch_shows_unstaffed_on_both_pages(
     expect(counter.page.locator("#open")).to_be_enabled()
     expect(counter.page.locator("#close")).to_be_disabled()
 
-    incident = site.json(
-        "POST",
-        "/api/incidents",
-        user="dispatcher",
-        json={"lon": lon, "lat": lat, "category_code": "020100"},
-    )
-    body = {"unit_ids": [u["unit_id"] for u in units]}
-    site.json("POST", f"/api/incidents/{incident['id']}/dispatch", user="dispatcher", json=body)
-    try:
+    with _sent_out(site, units, lon, lat):
         # the clerk's page reads the day every 5 s: the banner turns red, walk-ins stop
         expect(banner).to_have_attribute("data-staffed", "0", timeout=15_000)
         expect(banner).to_contain_text("无人值守")
@@ -424,19 +511,37 @@ def test_a_kiosk_emptied_by_dispatch_shows_unstaffed_on_both_pages(
         center.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
         expect(marker).to_have_attribute("data-staffed", "0")
         expect(marker.locator(".jx-empty")).to_have_text("无人")
+        # the booking due within two hours is to be rebooked
+        expect(marker).to_have_attribute("data-flagged", "1")
         marker.dispatch_event("click")  # under the incident's marker, at the kiosk
-        cars = center.page.locator(".kiosk-status [data-key='kiosk.status.cars']")
+        popup = center.page.locator(".kiosk-status")
+        cars = popup.locator("[data-key='kiosk.status.cars']")
         expect(cars).to_contain_text(f"出警 {len(units)}")
         expect(cars).to_contain_text("待命 0")
+        expect(popup.locator("[data-key='kiosk.status.flagged']")).to_have_text("1")
         _shot(center.page, "duty-kiosk-empty")
-    finally:
-        site.call(
-            "POST",
-            f"/api/incidents/{incident['id']}/cancel",
-            user="dispatcher",
-            json={"reason": "test"},
-        )
     _clean(center)
     _clean(counter)
     center.close()
+    counter.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="services/schemas.py CounterBookingOut has no `flagged` field: /api/counter/today "
+    "drops the flag counter_api.py computes for each booking",
+)
+def test_the_counter_marks_the_bookings_to_rebook(
+    browser: Browser, site: Site, due_booking: dict[str, Any]
+) -> None:
+    units, lon, lat = _stand_by(site)
+    counter = _open(browser, site, "/counter", "kiosk_clerk")
+    page = counter.page
+    with _sent_out(site, units, lon, lat):
+        expect(page.locator("#staffing")).to_have_attribute("data-staffed", "0", timeout=15_000)
+        today = site.json("GET", "/api/counter/today", user="kiosk_clerk")
+        assert [b["flagged"] for b in today["bookings"]] == [True]
+        row = page.locator("#bookings tbody tr[data-flagged='1']")
+        expect(row).to_have_count(1, timeout=2_000)
+        expect(row.locator(".chip.flagged")).to_have_text("需改约")
     counter.close()
