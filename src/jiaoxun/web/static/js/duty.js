@@ -1,20 +1,21 @@
 // The commander's duty page (勤务排班): a month and a shift pattern; the kiosk's cover demands
-// edited as a table (PUT /api/duty/demands); leave and requests; the month solved by the server
-// (POST /api/duty/rosters blocks while CP-SAT runs: the page counts the seconds) with its status,
+// and the month's leave and requests (duty-inputs.js); the month solved by the server (POST
+// /api/duty/rosters blocks while CP-SAT runs: the page counts the seconds) with its status,
 // objective against the best bound, or why no roster exists; the kiosk's calendar
 // (duty-calendar.js); publishing a draft by its version; the month's rosters; the cars' crews
-// and the attendance flags now, read again every 30 s. The choice is kept in the address.
+// and the attendance flags now (duty-crews.js), read again every 30 s. The choice is kept in
+// the address.
 
 import { api, describe, login, session } from "./api.js";
-import { $, $$, alertIn, boot, el, fill } from "./dom.js";
+import { $, boot, el, fill } from "./dom.js";
 import { t } from "./i18n.js";
-import { localTime, postOf, renderCalendar, renderLegend, shiftName } from "./duty-calendar.js";
+import { renderCalendar, renderLegend, shiftName } from "./duty-calendar.js";
+import { loadCrews, renderCrews } from "./duty-crews.js";
+import { loadDemands, renderAbsenceForm, renderAbsences, renderDemands, setUpInputs } from "./duty-inputs.js";
 
 const TZ = "Asia/Shanghai"; // the city's time zone (the settings' default)
 const REFRESH_MS = 30000;
 const MANAGERS = ["commander", "admin"];
-const DAY_KINDS = ["workday", "restday", "holiday"];
-const DEMAND_FIELDS = { cars: [0, 20], crew: [1, 6], counter: [0, 20], patrol: [0, 50] };
 const SOLVED = ["optimal", "feasible"];
 
 const duty = {
@@ -31,6 +32,8 @@ const duty = {
   solving: null, // {started} while the server solves
 };
 window.jx = duty; // the tests read the page's state here
+// what the page's parts (duty-inputs.js, duty-crews.js) read of it
+const page = { duty, choice, pattern, kioskName };
 
 window.addEventListener("jx:language", () => render());
 
@@ -48,11 +51,10 @@ async function start() {
   $("#roster").hidden = false;
   $("#logout").hidden = false;
   setUpToolbar();
-  setUpDemands();
-  setUpAbsences();
+  setUpInputs(page);
   $("#publish").addEventListener("click", publish);
-  await Promise.all([loadMonth(), loadDemands(), loadCrews()]);
-  setInterval(() => loadCrews().catch(() => {}), REFRESH_MS);
+  await Promise.all([loadMonth(), loadDemands(page), loadCrews(page)]);
+  setInterval(() => loadCrews(page).catch(() => {}), REFRESH_MS);
   document.body.dataset.ready = "1";
 }
 
@@ -75,10 +77,6 @@ function pattern(code = choice().pattern) {
 
 function kioskName(id) {
   return duty.kiosks.find((k) => k.id === id)?.name ?? `#${id}`;
-}
-
-function officer(id) {
-  return duty.officers.find((o) => o.id === id);
 }
 
 function fillChoices() {
@@ -104,14 +102,14 @@ function setUpToolbar() {
   });
   form.elements.pattern.addEventListener("change", () => {
     keep();
-    loadDemands();
+    loadDemands(page);
     render();
   });
   form.elements.kiosk.addEventListener("change", () => {
     keep();
-    loadDemands();
+    loadDemands(page);
     loadCalendar();
-    renderAbsenceForm();
+    renderAbsenceForm(page);
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -166,7 +164,7 @@ async function publish() {
     $("#publish-error").textContent = describe(error);
   }
   await loadMonth(roster.id);
-  await loadCrews();
+  await loadCrews(page);
 }
 
 /** The month's rosters and absences; the roster `shown` (or the one shown, the published one,
@@ -197,10 +195,10 @@ function render() {
   renderLegend($("#legend"), shownPattern);
   renderCalendar($("#calendar"), { calendar: duty.calendar, pattern: shownPattern, overrides: duty.overrides });
   renderRosters();
-  renderDemands();
-  renderAbsenceForm();
-  renderAbsences();
-  renderCrews();
+  renderDemands(page);
+  renderAbsenceForm(page);
+  renderAbsences(page);
+  renderCrews(page);
 }
 
 function number(value, digits = 1) {
@@ -269,207 +267,3 @@ function renderRosters() {
   );
 }
 
-// -- cover demands -----------------------------------------------------------------------------
-
-async function loadDemands() {
-  duty.demands = await api("GET", `/api/duty/demands?pattern=${choice().pattern}`);
-  renderDemands();
-}
-
-function setUpDemands() {
-  const form = $("#demands");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    alertIn(form, "");
-    $(".saved", form).textContent = "";
-    const { pattern: code, kiosk } = choice();
-    const rows = new Map();
-    for (const input of $$("input[data-shift]", form)) {
-      const key = `${input.dataset.shift}|${input.dataset.kind}`;
-      const row = rows.get(key) ?? { kiosk_id: kiosk, shift: input.dataset.shift, day_kind: input.dataset.kind };
-      row[input.dataset.field] = Number(input.value);
-      rows.set(key, row);
-    }
-    try {
-      await api("PUT", "/api/duty/demands", { pattern: code, demands: [...rows.values()] });
-    } catch (error) {
-      alertIn(form, describe(error));
-      return;
-    }
-    await loadDemands();
-    $(".saved", form).textContent = t("duty.saved");
-  });
-}
-
-function renderDemands() {
-  const { kiosk } = choice();
-  const body = pattern();
-  $("#demands-kiosk").textContent = `${kioskName(kiosk)} · ${shiftName(body)}`;
-  if (!body) return fill($("#demands table"));
-  const mine = duty.demands.filter((d) => d.kiosk_id === kiosk);
-  const input = (shift, kind, field) => {
-    const row = mine.find((d) => d.shift === shift && d.day_kind === kind);
-    const [min, max] = DEMAND_FIELDS[field];
-    const value = row ? row[field] : field === "crew" ? 2 : 0;
-    const name = `${shift}.${kind}.${field}`;
-    return el("input", { type: "number", name, min, max, value, required: true, dataset: { shift, kind, field } });
-  };
-  fill(
-    $("#demands table"),
-    el("thead", {}, el("tr", {}, el("th", {}, t("duty.shift")), el("th", {}, t("duty.kind")), Object.keys(DEMAND_FIELDS).map((f) => el("th", {}, t(`duty.${f}`))))),
-    el(
-      "tbody",
-      {},
-      body.shifts.flatMap((s) =>
-        DAY_KINDS.map((kind) =>
-          el(
-            "tr",
-            { dataset: { shift: s.code, kind } },
-            el("td", {}, `${s.code} ${shiftName(s)} ${s.start}`),
-            el("td", {}, t(`duty.daykind.${kind}`)),
-            Object.keys(DEMAND_FIELDS).map((f) => el("td", {}, input(s.code, kind, f))),
-          ),
-        ),
-      ),
-    ),
-  );
-}
-
-// -- leave and requests ------------------------------------------------------------------------
-
-function setUpAbsences() {
-  const form = $("#absence");
-  form.elements.kind.addEventListener("change", renderAbsenceForm);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    alertIn(form, "");
-    const data = new FormData(form);
-    const body = {
-      officer_id: Number(data.get("officer_id")),
-      kind: data.get("kind"),
-      first_day: data.get("first_day"),
-      last_day: data.get("last_day"),
-      reason: data.get("reason") || "",
-    };
-    if (body.kind === "shift") body.shift = data.get("shift");
-    try {
-      await api("POST", "/api/duty/absences", body);
-    } catch (error) {
-      alertIn(form, describe(error));
-      return;
-    }
-    form.elements.reason.value = "";
-    duty.absences = await api("GET", `/api/duty/absences?month=${choice().month}`);
-    renderAbsences();
-  });
-}
-
-function renderAbsenceForm() {
-  const form = $("#absence").elements;
-  const chosen = form.officer_id.value;
-  const mine = duty.officers.filter((o) => o.kiosk_id === choice().kiosk);
-  fill(form.officer_id, mine.map((o) => el("option", { value: o.id }, `${o.badge} ${o.name}`)));
-  if (chosen && mine.some((o) => String(o.id) === chosen)) form.officer_id.value = chosen;
-  const shift = form.shift.value;
-  fill(form.shift, (pattern()?.shifts ?? []).map((s) => el("option", { value: s.code }, `${s.code} ${shiftName(s)}`)));
-  if (shift) form.shift.value = shift;
-  $("#absence .for-shift").hidden = form.kind.value !== "shift";
-  const first = `${choice().month}-01`;
-  if (!form.first_day.value.startsWith(choice().month)) form.first_day.value = form.last_day.value = first;
-}
-
-function renderAbsences() {
-  const head = ["duty.officer", "duty.kind", "duty.first", "duty.last", "duty.shift", "duty.reason", "duty.col.by", ""];
-  fill(
-    $("#absences"),
-    el("thead", {}, el("tr", {}, head.map((k) => el("th", {}, k && t(k))))),
-    el(
-      "tbody",
-      {},
-      duty.absences.length === 0 && el("tr", {}, el("td", { colspan: head.length, class: "hint" }, t("duty.noabsences"))),
-      duty.absences.map((a) => {
-        const who = officer(a.officer_id);
-        return el(
-          "tr",
-          { dataset: { absence: a.id, officer: a.officer_id } },
-          el("td", {}, who ? `${who.badge} ${who.name} · ${kioskName(who.kiosk_id)}` : `#${a.officer_id}`),
-          el("td", {}, t(`duty.kind.${a.kind}`)),
-          el("td", {}, a.first_day),
-          el("td", {}, a.last_day),
-          el("td", {}, a.shift ?? ""),
-          el("td", {}, a.reason),
-          el("td", {}, a.created_by),
-          el("td", {}, el("button", { type: "button", class: "link", onclick: () => dropAbsence(a.id) }, t("duty.delete"))),
-        );
-      }),
-    ),
-  );
-}
-
-async function dropAbsence(id) {
-  try {
-    await api("DELETE", `/api/duty/absences/${id}`);
-  } catch (error) {
-    alertIn($("#absence"), describe(error));
-  }
-  duty.absences = await api("GET", `/api/duty/absences?month=${choice().month}`);
-  renderAbsences();
-}
-
-// -- crews and attendance now ------------------------------------------------------------------
-
-async function loadCrews() {
-  const [crews, flags] = await Promise.all([api("GET", "/api/duty/crews"), api("GET", "/api/duty/attendance").catch(() => null)]);
-  duty.crews = crews;
-  duty.flags = flags;
-  renderCrews();
-}
-
-function person(o) {
-  return el("span", { class: "person" }, `${o.badge} ${o.name}`, o.licence && el("span", { class: "skill driver" }, t("duty.skill.driver")), o.accident && el("span", { class: "skill accident" }, t("duty.skill.accident")));
-}
-
-function renderCrews() {
-  const crews = [...duty.crews].sort((a, b) => (a.kiosk_id ?? 0) - (b.kiosk_id ?? 0) || a.call_sign.localeCompare(b.call_sign));
-  fill(
-    $("#crews"),
-    el("thead", {}, el("tr", {}, ["duty.col.unit", "duty.kiosk", "duty.col.status", "duty.col.crew"].map((k) => el("th", {}, t(k))))),
-    el(
-      "tbody",
-      {},
-      crews.map((c) =>
-        el(
-          "tr",
-          { class: c.crew.length ? "" : "uncrewed", dataset: { unit: c.unit_id, crew: c.crew.length } },
-          el("td", {}, c.call_sign),
-          el("td", {}, c.kiosk_id ? kioskName(c.kiosk_id) : ""),
-          el("td", { class: `status ${c.status}` }, t(`unit.${c.status}`)),
-          el("td", {}, c.crew.length ? c.crew.map(person) : el("span", { class: "none" }, t("duty.uncrewed"))),
-        ),
-      ),
-    ),
-  );
-  const flags = duty.flags ?? [];
-  const sign = (id) => duty.crews.find((c) => c.unit_id === id)?.call_sign ?? "";
-  fill(
-    $("#attendance"),
-    el("thead", {}, el("tr", {}, ["duty.officer", "duty.shift", "duty.col.post", "duty.col.flag", "duty.col.detail"].map((k) => el("th", {}, t(k))))),
-    el(
-      "tbody",
-      {},
-      flags.length === 0 && el("tr", {}, el("td", { colspan: 5, class: "hint" }, t(duty.flags ? "duty.noflags" : "duty.noattendance"))),
-      flags.map((f) =>
-        el(
-          "tr",
-          { class: `flag ${f.flag}`, dataset: { officer: f.officer_id, flag: f.flag } },
-          el("td", {}, `${f.badge} ${f.name}`),
-          el("td", {}, f.shift),
-          el("td", {}, postOf({ post: f.post, call_sign: sign(f.unit_id) })),
-          el("td", {}, t(`duty.flag.${f.flag}`)),
-          el("td", { class: "detail" }, f.detail),
-        ),
-      ),
-    ),
-  );
-  $("#attendance-note").textContent = `${t("duty.refreshed")} ${localTime(new Date().toISOString())}`;
-}
