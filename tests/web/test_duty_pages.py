@@ -350,6 +350,8 @@ def test_the_officer_sees_his_next_shifts_on_his_phone(browser: Browser, site: S
     expect(shown.locator(".where")).to_contain_text(where)
     names = {"A": "白班", "P": "中班", "N": "夜班"}
     expect(shown.locator(".name")).to_contain_text(names[first["shift"]])
+    page.locator("#my-shifts").scroll_into_view_if_needed()
+    _shot(page, "duty-officer-shifts")
     box = page.locator("#my-shifts").bounding_box()
     assert box is not None
     assert box["width"] <= 390
