@@ -151,6 +151,10 @@ def test_the_commander_solves_publishes_and_reads_the_calendar(
     browser: Browser, site: Site
 ) -> None:
     kiosk = site.clerk_kiosk
+    # a day of the month declared a holiday, as an admin does through the statistics' calendar
+    holiday = f"{_this_month()}-15"
+    body = {"workday": False, "holiday": "测试节"}
+    site.json("PUT", f"/api/analytics/calendar/{holiday}", user="admin", json=body)
     tab = _open(browser, site, f"/duty?kiosk={kiosk['id']}", "commander")
     page = tab.page
     expect(page.locator("#toolbar [name=month]")).to_have_value(_this_month())
@@ -210,6 +214,9 @@ def test_the_commander_solves_publishes_and_reads_the_calendar(
     heads = sum(1 for s in calendar["shifts"] if s["day"] == day and s["shift"] == "A")
     foot = page.locator(f"#calendar tfoot tr[data-shift='A'] td[data-day='{day}']")
     expect(foot).to_have_text(str(heads))
+    head = page.locator(f"#calendar thead th[data-day='{holiday}']")
+    expect(head).to_have_class(re.compile(r"\bholiday\b"))
+    expect(head).to_have_attribute("title", f"{holiday} 节假日 测试节")
     saturday = next(d for d in calendar["days"] if datetime.fromisoformat(d).weekday() == 5)
     expect(page.locator(f"#calendar thead th[data-day='{saturday}']")).to_have_class(
         re.compile(r"\brestday\b")
