@@ -5,6 +5,16 @@ from jiaoxun.analytics.models import CalendarDay, Recognition
 from jiaoxun.audit.models import AuditEntry
 from jiaoxun.city.models import City, Kiosk, PatrolLine, PatrolPoint, Zone
 from jiaoxun.db import Base
+from jiaoxun.duty.models import (
+    Absence,
+    Brigade,
+    CoverDemand,
+    DutyShift,
+    LedgerEntry,
+    Roster,
+    ShiftChange,
+    ShiftPatternRow,
+)
 from jiaoxun.incidents.models import (
     CategoryRow,
     DispatchOrder,
@@ -22,16 +32,6 @@ from jiaoxun.services.models import (
     Slot,
     Ticket,
     WaitlistEntry,
-)
-from jiaoxun.duty.models import (
-    Absence,
-    Brigade,
-    CoverDemand,
-    DutyShift,
-    LedgerEntry,
-    Roster,
-    ShiftChange,
-    ShiftPatternRow,
 )
 from jiaoxun.tracking.models import CheckInRow, Device, FenceEventRow, TrackPoint
 from jiaoxun.traffic.models import (

@@ -95,6 +95,9 @@ def change_officer(
     if officer is None:
         raise NotFound(f"officer {officer_id} does not exist")
     change = body.model_dump(exclude_unset=True)
+    empty = sorted(k for k, v in change.items() if v is None and k not in {"kiosk_id", "team"})
+    if empty:
+        raise InvalidInput(f"{', '.join(empty)} may be changed but not emptied (null)")
     if change.get("kiosk_id") is not None and session.get(Kiosk, change["kiosk_id"]) is None:
         raise NotFound(f"kiosk {change['kiosk_id']} does not exist")
     before = {k: getattr(officer, k) for k in change}
@@ -450,9 +453,9 @@ def attendance_flags(
 
 @router.get("/api/me/shifts")
 def my_shifts(session: SessionDep, now: Now, user: CurrentUser) -> list[DutyShiftOut]:
-    """My shifts in force from now on (an account linked to an officer)."""
+    """My shifts in force from now on (none for an account not linked to an officer)."""
     if user.officer_id is None:
-        raise NotFound(f"user {user.username} is not linked to an officer")
+        return []
     rows = rosters.shifts_of_officer(session, user.officer_id, now=now)
     signs = dict(session.execute(select(Unit.id, Unit.call_sign)).all())
     return [

@@ -116,8 +116,6 @@ class BookingOut(BaseModel):
     hold_expires_at: datetime | None
     name_masked: str
     id_masked: str
-    #: booked, due within two hours, and no one at the counter
-    flagged: bool = False
     phone_masked: str
     messages: list[MessageOut]
 
@@ -233,6 +231,8 @@ class CounterBookingOut(BaseModel):
     name_masked: str
     id_masked: str
     phone_masked: str
+    #: booked, due within two hours, and no one at the counter
+    flagged: bool = False
 
 
 class CounterStatsOut(BaseModel):
