@@ -34,6 +34,7 @@ from jiaoxun.services.models import (
 from jiaoxun.users.models import User
 from jiaoxun.users.passwords import hash_password
 from jiaoxun.users.roles import Role
+from jiaoxun.web.deps import now as server_now
 
 SHANGHAI_OFFSET = timedelta(hours=8)
 
@@ -468,3 +469,31 @@ def test_bad_input_is_refused_by_rule(counter: Center) -> None:
             select(ServiceRecord).where(ServiceRecord.ticket_id == ticket["id"])
         ).all()
         assert len(rows) == 2, "a refused done records nothing"
+
+
+def test_late_in_the_evening_the_day_shows_the_bookings_due_after_midnight(
+    counter: Center,
+) -> None:
+    """At 23:30 the clerk sees the 00:20 booking, which an empty kiosk must flag to rebook; the
+    one of 02:00, beyond the two hours ahead, waits for its own day."""
+    center = counter
+    own, _ = kiosk_ids(center)
+    item = service(center)
+    evening = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    local = (evening + SHANGHAI_OFFSET).replace(hour=23, minute=30, second=0)
+    now = local - SHANGHAI_OFFSET
+    _, soon = booking(
+        center, kiosk_id=own, service_code=item, starts_at=now + timedelta(minutes=50)
+    )
+    _, later = booking(
+        center, kiosk_id=own, service_code=item, starts_at=now + timedelta(hours=150 / 60)
+    )
+    app = center.client.app
+    app.dependency_overrides[server_now] = lambda: now
+    try:
+        today = ok(center.call("GET", "/api/counter/today", user="kiosk_clerk"))
+    finally:
+        app.dependency_overrides.pop(server_now, None)
+    ids = [b["id"] for b in today["bookings"]]
+    assert soon in ids
+    assert later not in ids

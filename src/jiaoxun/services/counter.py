@@ -276,6 +276,9 @@ def stats_of(session: Session, counter: Counter, *, now: datetime) -> Stats:
 def today_of(session: Session, counter: Counter, *, now: datetime) -> Today:
     day = counter.today(now)
     start, end = counter.day_bounds(day)
+    # late in the evening the clerk also sees the bookings due soon after midnight: the ones that
+    # may be flagged to rebook
+    end = max(end, now + STAFFING_AHEAD)
     bookings = session.execute(
         select(Booking, Slot.starts_at, ServiceItem.code)
         .join(Slot, Slot.id == Booking.slot_id)
