@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import coo_matrix
 
 from jiaoxun.errors import InvalidInput
 
@@ -200,20 +201,22 @@ class _Lattice:
         radix = capacity + 1
         self.stride = np.concatenate(([1], np.cumprod(radix)[:-1])).astype(np.int64)
         n_states = int(np.prod(radix))
-        self.busy = (np.arange(n_states)[:, None] // self.stride) % radix
-        self.has_free = self.busy < capacity
+        # one row per unit (contiguous for the per-unit gathers): busy cars, a car free, and
+        # the rate of calls sent to the unit, in each state
+        self.busy = (np.arange(n_states) // self.stride[:, None]) % radix[:, None]
+        self.has_free = self.busy < capacity[:, None]
         self.up = np.zeros(self.busy.shape)
         lam = demand.arrival_rate_per_h
         for j, k, states in self.dispatches():
-            self.up[states, k] += lam[j]
+            self.up[k, states] += lam[j]
 
     def dispatches(self) -> Iterator[tuple[int, int, Ints]]:
         """Yield (atom j, unit k, states in which a call from j goes to k)."""
-        every = np.arange(len(self.busy))
+        every = np.arange(self.busy.shape[1])
         for j, order in enumerate(self.demand.preference):
             rest = every
             for k in order:
-                free = self.has_free[rest, k]
+                free = self.has_free[k][rest]
                 yield j, int(k), rest[free]
                 rest = rest[~free]
                 if rest.size == 0:
@@ -222,26 +225,34 @@ class _Lattice:
     def solve(self, tolerance: float, max_iterations: int) -> tuple[Floats, int, float, bool]:
         """Level-ordered Gauss-Seidel; returns (p, sweeps, residual, converged)."""
         mu, busy, stride = self.demand.service_rate_per_h, self.busy, self.stride
-        n_states, n_units = busy.shape
-        state = np.arange(n_states)[:, None]
-        below, above = busy > 0, self.has_free
-        # inflow into s: an arrival in s - e_k sent to k, or a car of k finishing in s + e_k
-        lo = np.where(below, state - stride, state)
-        hi = np.where(above, state + stride, state)
-        src = np.concatenate([lo, hi], axis=1)
-        weight = np.concatenate(
-            [
-                np.where(below, self.up[lo, np.arange(n_units)], 0.0),
-                np.where(above, (busy + 1) * mu, 0.0),
-            ],
-            axis=1,
-        )
-        out = self.up.sum(axis=1) + busy @ mu
-        level = busy.sum(axis=1)
+        n_units, n_states = busy.shape
+        out = self.up.sum(axis=0) + mu @ busy
+        level = busy.sum(axis=0)
+        # states renumbered level by level, so that each level is a slice of the vector
         order = np.argsort(level, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(n_states)
         bounds = np.searchsorted(level[order], np.arange(int(level.max()) + 2))
-        src, weight, out_ordered = src[order], weight[order], out[order]
-        slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+        # inflow into s: an arrival in s - e_k sent to k, or a car of k finishing in s + e_k
+        rows, cols, rates = [], [], []
+        for k in range(n_units):
+            busy_k = busy[k]
+            into = np.flatnonzero(busy_k > 0)
+            rate = self.up[k][into - stride[k]]
+            sent = rate > 0
+            rows.append(into[sent])
+            cols.append(into[sent] - stride[k])
+            rates.append(rate[sent])
+            into = np.flatnonzero(self.has_free[k])
+            rows.append(into)
+            cols.append(into + stride[k])
+            rates.append((busy_k[into] + 1) * mu[k])
+        inflow = coo_matrix(
+            (np.concatenate(rates), (rank[np.concatenate(rows)], rank[np.concatenate(cols)])),
+            shape=(n_states, n_states),
+        ).tocsr()
+        out_ordered = out[order]
+        levels = [(int(a), int(b), inflow[int(a) : int(b)]) for a, b in itertools.pairwise(bounds)]
         # start from the Erlang loss distribution of the levels, spread evenly within a level
         offered = self.demand.arrival_rate_per_h.sum() / np.mean(mu)
         counts = np.diff(bounds).astype(np.float64)
@@ -249,19 +260,19 @@ class _Lattice:
             [k * np.log(offered) - np.sum(np.log(np.arange(1, k + 1))) for k in range(len(counts))]
         )
         level_p = np.exp(log_level - log_level.max())
-        p = (level_p / counts)[level]
-        p /= p.sum()
+        q = np.repeat(level_p / counts, np.diff(bounds))
+        q /= q.sum()
         converged, sweep = False, 0
         while sweep < max_iterations and not converged:
-            before = p.copy()
-            for part in slices if sweep % 2 == 0 else slices[::-1]:
-                rows = order[part]
-                p[rows] = np.einsum("ij,ij->i", p[src[part]], weight[part]) / out_ordered[part]
-            p /= p.sum()
+            before = q.copy()
+            for a, b, block in levels if sweep % 2 == 0 else levels[::-1]:
+                q[a:b] = (block @ q) / out_ordered[a:b]
+            q /= q.sum()
             sweep += 1
-            converged = float(np.max(np.abs(p - before))) <= tolerance * float(p.max())
-        inflow = np.einsum("ij,ij->i", p[src], weight)
-        residual = float(np.abs(inflow - out_ordered * p[order]).sum())
+            converged = float(np.max(np.abs(q - before))) <= tolerance * float(q.max())
+        residual = float(np.abs(inflow @ q - out_ordered * q).sum())
+        p = np.empty_like(q)
+        p[order] = q
         return p, sweep, residual, converged
 
 
@@ -298,7 +309,7 @@ def solve_lattice(
         iterations=sweeps,
         residual=residual,
         state_probability=p,
-        workload=(lattice.busy.T @ p) / capacity,
+        workload=(lattice.busy @ p) / capacity,
         dispatch_fraction=fraction,
         prob_all_busy=float(p[full]),
     )
