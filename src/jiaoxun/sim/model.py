@@ -114,6 +114,10 @@ class Run:
     utilisation: tuple[float, ...]  # per car: share of the time busy
 
 
+#: a zone's patrol line: canonical edges, and their tails' longitudes and latitudes
+_Line = tuple[list[int], list[float], list[float]]
+
+
 @dataclass
 class _World:
     env: simpy.Environment
@@ -126,6 +130,7 @@ class _World:
     weight: NDArray[np.float64]
     outcomes: list[IncidentOutcome] = field(default_factory=list)
     patrol_hop_s: float = 900.0
+    lines: dict[int, _Line | None] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return EPOCH + timedelta(seconds=self.env.now)
@@ -133,6 +138,23 @@ class _World:
     def car_freed(self) -> None:
         self.freed.succeed()
         self.freed = self.env.event()
+
+    def patrol_line(self, zone: int) -> _Line | None:
+        """The zone's mandatory line edges (each named by its canonical direction) and the
+        position of each one's tail, as plain lists; None for a zone without lines."""
+        if zone < 0:
+            return None
+        if zone not in self.lines:
+            edges = self.city.patrol_edges[zone]
+            net = self.city.travel_times.network
+            twin, tail = net.edge_twin[edges], net.edge_tail[edges]
+            canonical = np.where((twin < 0) | (edges < twin), edges, twin)
+            self.lines[zone] = (
+                (canonical.tolist(), net.node_lon[tail].tolist(), net.node_lat[tail].tolist())
+                if len(edges)
+                else None
+            )
+        return self.lines[zone]
 
 
 def call_weight(city: SimCity, scenario: Scenario) -> NDArray[np.float64]:
@@ -159,21 +181,12 @@ def _random_node_snaps(world: _World, n: int) -> Snaps:
 
 def _patrol_spot(world: _World, car: _Car) -> Snap:
     """A random point of the car's zone's mandatory lines (its kiosk without lines)."""
-    edges = world.city.patrol_edges[car.zone] if car.zone >= 0 else np.empty(0, dtype=np.int64)
-    if not len(edges):
+    line = world.patrol_line(car.zone)
+    if line is None:
         return car.home
-    edge = int(world.rng.choice(edges))
-    net = world.city.travel_times.network
-    twin = int(net.edge_twin[edge])
-    canonical = edge if twin < 0 or edge < twin else twin
-    fraction = float(world.rng.uniform())
-    return Snap(
-        canonical,
-        fraction,
-        0.0,
-        float(net.node_lon[net.edge_tail[edge]]),
-        float(net.node_lat[net.edge_tail[edge]]),
-    )
+    edges, lons, lats = line
+    i = int(world.rng.integers(0, len(edges)))  # draws as `rng.choice(edges)` did
+    return Snap(edges[i], float(world.rng.uniform()), 0.0, lons[i], lats[i])
 
 
 def _patrol(world: _World, car: _Car) -> Generator[simpy.Event, Any, None]:
