@@ -114,6 +114,7 @@ def recommend(
     unit_snaps: Snaps | None = None,
     turnout_s: Mapping[str, float] | None = None,
     zones_sent: frozenset[str] = frozenset(),
+    incident_snap: Snap | None = None,
 ) -> Recommendation:
     """Rank `units` by exact road ETA to the incident at (`lon`, `lat`) and apply `plan`.
 
@@ -139,6 +140,8 @@ def recommend(
         `plan.distinct_zones` they count as taken.
     turnout_s : seconds each unit needs to get going, by status (`geo.turnout`), added to its
         road time: every ETA here, and the ranking, then include turnout.
+    incident_snap : the incident already snapped to the road (the simulator's calls are), to save
+        snapping (`lon`, `lat`) here.
 
     Eligible units are free (`FREE`), have a fix no older than `max_fix_age_s`, are on the
     network and can reach the incident. The plan takes the `plan.units` soonest. With
@@ -148,7 +151,8 @@ def recommend(
     """
     if not max_fix_age_s >= 0:
         raise ValueError(f"max_fix_age_s(={max_fix_age_s}) must be >= 0.")
-    incident_snap = travel_times.snap(lon, lat)
+    if incident_snap is None:
+        incident_snap = travel_times.snap(lon, lat)
     fleet = _time_fleet(units, travel_times, incident_snap, now=now, unit_snaps=unit_snaps)
     if turnout_s:
         fleet.eta_s[:] += turnout_of([u.status for u in units], by_status=turnout_s)

@@ -131,6 +131,7 @@ class _World:
     outcomes: list[IncidentOutcome] = field(default_factory=list)
     patrol_hop_s: float = 900.0
     lines: dict[int, _Line | None] = field(default_factory=dict)
+    snaps: dict[tuple[float, float], Snap] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return EPOCH + timedelta(seconds=self.env.now)
@@ -138,6 +139,14 @@ class _World:
     def car_freed(self) -> None:
         self.freed.succeed()
         self.freed = self.env.event()
+
+    def resnapped(self, spot: Snap) -> Snap:
+        """The call's point on the road snapped again, as the recommender would snap it;
+        remembered, since calls come back to the same places."""
+        key = (spot.lon, spot.lat)
+        if key not in self.snaps:
+            self.snaps[key] = self.city.travel_times.snap(spot.lon, spot.lat)
+        return self.snaps[key]
 
     def patrol_line(self, zone: int) -> _Line | None:
         """The zone's mandatory line edges (each named by its canonical direction) and the
@@ -249,6 +258,7 @@ def _incident(world: _World, spot: Snap, code: str) -> Generator[simpy.Event, An
             since_call_s=env.now - call_s,
             unit_snaps=Snaps.of([c.at for c in free]),
             turnout_s=world.rules.turnout_s,
+            incident_snap=world.resnapped(spot),
         )
         if not rec.chosen:  # no free car can reach the place: wait for another
             yield world.freed
