@@ -263,6 +263,13 @@ def test_simulate(built_demo: dict[str, str], tmp_path: Path) -> None:
     assert 60 < summary["response_p50_s"] < 600
     assert set(summary["compliance"]) == {"1分钟", "3分钟", "5分钟"}
     assert png.stat().st_size > 10_000
+    spread = CliRunner().invoke(
+        app,
+        ["simulate", "after", "--days", "1", "--replications", "2", "--json", "--jobs", "2"],
+        env=built_demo,
+    )
+    assert spread.exit_code == 0, spread.output
+    assert json.loads(spread.output) == summary, "two processes give the same runs as one"
     both = CliRunner().invoke(
         app,
         ["simulate", "before", "after", "--days", "1", "--replications", "1", "--json"],

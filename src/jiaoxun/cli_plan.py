@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -29,25 +29,35 @@ def simulate_command(
     learned_speeds: Annotated[
         bool, typer.Option(help="drive at the speeds learned from the tracks (speeds learn)")
     ] = False,
+    jobs: Annotated[
+        int, typer.Option(min=1, max=64, help="processes to spread the replications over")
+    ] = 1,
 ) -> None:
     """Simulate deployments on the city's roads: response times and 1-3-5 compliance."""
-    from jiaoxun.sim.model import simulate
     from jiaoxun.sim.report import plot_responses, summarise
     from jiaoxun.sim.scenario import load_scenario
-    from jiaoxun.sim.service import live_rules, stored_city
+    from jiaoxun.sim.service import live_rules, replicate, stored_city
 
     with command_session() as (settings, session):
         plans = [load_scenario(name) for name in scenarios]
         city = stored_city(session, settings, learned_speeds=learned_speeds)
         rules = live_rules(session, settings)
-    runs_by: dict[str, list[Any]] = {}
     with progress_bar() as progress:
-        for plan in plans:
-            task = progress.add_task(f"simulating {plan.name}", total=replications)
-            runs = runs_by.setdefault(plan.name, [])
-            for r in range(replications):
-                runs.append(simulate(city, plan, days=days, seed=seed + r, rules=rules))
-                progress.advance(task)
+        tasks = {
+            plan.name: progress.add_task(f"simulating {plan.name}", total=replications)
+            for plan in plans
+        }
+        runs_by = replicate(
+            city,
+            rules,
+            plans,
+            days=days,
+            seed=seed,
+            replications=replications,
+            jobs=jobs,
+            learned_speeds=learned_speeds,
+            done=lambda plan: progress.advance(tasks[plan.name]),
+        )
     summaries = [summarise(runs) for runs in runs_by.values()]
     if png is not None:
         plot_responses(runs_by, png)
