@@ -37,40 +37,44 @@ def roster_solve(
     with command_errors():
         settings = Settings()
         engine = make_engine(settings.database)
-        migrate(engine)
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[best]}"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=err, transient=True) as progress:
-            task = progress.add_task(f"solving {month}", total=time_limit, best="")
-
-            def step(wall_s: float, objective: float | None, bound: float | None) -> None:
-                best = f"objective {objective:g}, bound {bound:g}" if objective is not None else ""
-                progress.update(task, completed=min(wall_s, time_limit), best=best)
-
-            roster_id = rosters.solve_month(
-                sessionmaker(engine, expire_on_commit=False),
-                month=rosters.month_of(month),
-                pattern_code=pattern,
-                tz=settings.tz,
-                rules=solver.Rules(),
-                time_limit_s=time_limit,
-                by="cli",
-                now=datetime.now(UTC),
-                progress=step,
+        try:  # a refused month must not leave the pool's connections open
+            migrate(engine)
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[best]}"),
+                TimeElapsedColumn(),
             )
-        with transaction(engine) as session:
-            roster = rosters.get_roster(session, roster_id)
-            if publish and roster.status in rosters.SOLVED:
-                roster = rosters.publish(
-                    session, roster.id, version=roster.version, by="cli", now=datetime.now(UTC)
+            with Progress(*columns, console=err, transient=True) as progress:
+                task = progress.add_task(f"solving {month}", total=time_limit, best="")
+
+                def step(wall_s: float, objective: float | None, bound: float | None) -> None:
+                    best = ""
+                    if objective is not None:
+                        best = f"objective {objective:g}, bound {bound:g}"
+                    progress.update(task, completed=min(wall_s, time_limit), best=best)
+
+                roster_id = rosters.solve_month(
+                    sessionmaker(engine, expire_on_commit=False),
+                    month=rosters.month_of(month),
+                    pattern_code=pattern,
+                    tz=settings.tz,
+                    rules=solver.Rules(),
+                    time_limit_s=time_limit,
+                    by="cli",
+                    now=datetime.now(UTC),
+                    progress=step,
                 )
-            _print_roster(session, roster)
-            solved = roster.status in rosters.SOLVED
-        engine.dispose()
+            with transaction(engine) as session:
+                roster = rosters.get_roster(session, roster_id)
+                if publish and roster.status in rosters.SOLVED:
+                    roster = rosters.publish(
+                        session, roster.id, version=roster.version, by="cli", now=datetime.now(UTC)
+                    )
+                _print_roster(session, roster)
+                solved = roster.status in rosters.SOLVED
+        finally:
+            engine.dispose()
         if not solved:
             raise typer.Exit(1)
 

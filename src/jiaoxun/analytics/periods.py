@@ -50,15 +50,23 @@ class Period:
         return Period(self.kind, self.start + delta, self.end + delta, label)
 
 
+#: the days a statistic may ask about: a year before the first and after the last still a date
+#: of the calendar in every time zone
+EARLIEST, LATEST = date(1900, 1, 1), date(9990, 12, 31)
+
+
 def period_of(kind: str, at: date, *, start: date | None = None, end: date | None = None) -> Period:
     """The period of `kind` that holds the day `at` (custom: from `start` to `end`).
 
     Raises
     ------
     InvalidInput
-        For an unknown kind, a custom period without both ends, ending before it starts, or
-        longer than `MAX_DAYS`.
+        For a day before `EARLIEST` or after `LATEST`, an unknown kind, a custom period without
+        both ends, ending before it starts, or longer than `MAX_DAYS`.
     """
+    for name, day in (("date", at), ("start", start), ("end", end)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise InvalidInput(f"{name} {day} must lie between {EARLIEST} and {LATEST}")
     if kind == "day":
         return Period("day", at, at, at.isoformat())
     if kind == "week":
