@@ -9,6 +9,7 @@ opens one per request or CLI command and commits it, services only flush.
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -40,6 +41,9 @@ REQUEST_SESSIONS = 8
 #: connections kept per engine: every request session, plus the ingestion and housekeeping tasks
 POOL_SIZE = REQUEST_SESSIONS + 4
 
+#: how long a SQLite writer waits for the write lock before "database is locked"
+BUSY_TIMEOUT_MS = 5000
+
 #: row ids are 32-bit integers in both databases: a larger id names no row
 MAX_ID = 2_147_483_647
 
@@ -57,22 +61,67 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # SQLAlchemy, not the driver, opens transactions (see _sqlite_begin)
+    # SQLAlchemy, not the driver, opens transactions (see _sqlite_writers)
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
-def _sqlite_begin(connection: Any) -> None:
-    # a writer takes the write lock up front: a transaction that read first and writes later
-    # would otherwise fail at once ("database is locked") when another writer got in between;
-    # a reader (execution option read_only) reads its WAL snapshot without any lock
-    read_only = connection.get_execution_options().get("read_only", False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+class _WriterQueue:
+    """The process's SQLite writers wait for each other here, woken the moment the writer before
+    them ends, rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms and
+    lets a late writer overtake one that has waited a second. It only orders writers: SQLite's
+    own lock stays what keeps them apart (other processes, a writer that outwaits the queue)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self._lock = threading.Lock()
+        self._holder: int | None = None
+        self._timeout_s = timeout_s
+
+    def enter(self, info: dict[str, Any]) -> None:
+        if self._holder == threading.get_ident():
+            return  # this thread already writes on another connection: SQLite decides
+        if self._lock.acquire(timeout=self._timeout_s):
+            self._holder = threading.get_ident()
+            info[_HOLDS_WRITE_TURN] = True
+
+    def leave(self, info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS_WRITE_TURN, False):
+            self._holder = None
+            self._lock.release()
+
+
+_HOLDS_WRITE_TURN = "jiaoxun_holds_write_turn"
+
+
+def _sqlite_writers(engine: Engine) -> None:
+    """A writer takes the write lock up front: a transaction that read first and writes later
+    would otherwise fail at once ("database is locked") when another writer got in between;
+    a reader (execution option read_only) reads its WAL snapshot without any lock."""
+    queue = _WriterQueue(timeout_s=BUSY_TIMEOUT_MS / 1000)
+
+    def begin(connection: Any) -> None:
+        if connection.get_execution_options().get("read_only", False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        queue.enter(connection.info)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            queue.leave(connection.info)
+            raise
+
+    def returned(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        # after the commit or rollback: the pool takes the connection back, or closes or drops it
+        queue.leave(record.info)
+
+    event.listen(engine, "begin", begin)
+    for name in ("reset", "invalidate", "close", "detach"):
+        event.listen(engine.pool, name, returned)
 
 
 def make_engine(url: str) -> Engine:
@@ -83,7 +132,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=60)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        _sqlite_writers(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
