@@ -107,8 +107,8 @@ class Settings(BaseSettings):
     public_requests_per_min: int = Field(default=60, ge=1)
     #: a new incident this close (m) and this soon (minutes) to an open one of the same kind is
     #: flagged as a possible duplicate
-    duplicate_radius_m: float = 200.0
-    duplicate_minutes: float = 30.0
+    duplicate_radius_m: float = Field(default=200.0, ge=0)
+    duplicate_minutes: float = Field(default=30.0, ge=0, le=24 * 60)
     #: how long a bearer token lives
     token_ttl_hours: float = 12.0
     #: wrong passwords in a row that lock an account: for a minute, twice as long at each

@@ -33,18 +33,18 @@ from jiaoxun.settings import Settings
 from jiaoxun.users.models import User
 
 
-def open_incidents(session: Session, *, exclude: int | None = None) -> Sequence[Incident]:
-    query = select(Incident).where(Incident.state.not_in(FINAL_INCIDENT_STATES))
-    if exclude is not None:
-        query = query.where(Incident.id != exclude)
-    return session.scalars(query).all()
-
-
 def duplicates_of(
     session: Session, incident: Incident, settings: Settings
 ) -> list[tuple[Incident, float, float]]:
-    """Open incidents that may be the same event: (incident, distance_m, minutes_apart)."""
-    candidates = {i.id: i for i in open_incidents(session, exclude=incident.id)}
+    """Open incidents that may be the same event: (incident, distance_m, minutes_apart). Only
+    the calls within the time window are read (an index), not every open incident."""
+    window = timedelta(minutes=settings.duplicate_minutes)
+    query = select(Incident).where(
+        Incident.state.not_in(FINAL_INCIDENT_STATES),
+        Incident.id != incident.id,
+        Incident.call_at.between(incident.call_at - window, incident.call_at + window),
+    )
+    candidates = {i.id: i for i in session.scalars(query)}
     found = find_duplicates(
         lon=incident.lon,
         lat=incident.lat,
