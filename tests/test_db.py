@@ -76,17 +76,21 @@ def writers(engine: Engine) -> list[str]:
         return list(conn.execute(text("SELECT writer FROM written ORDER BY rowid")).scalars())
 
 
-def test_a_writer_waits_in_line_for_the_one_before_it_not_on_sqlites_lock(tmp_path: Path) -> None:
+def test_writers_wait_in_line_for_the_one_before_them_not_on_sqlites_lock(tmp_path: Path) -> None:
     with sqlite_without_busy_wait(tmp_path / "j.db") as engine:
+        waiting = []
         with transaction(engine) as session:
             session.execute(text("INSERT INTO written VALUES ('first')"))
-            thread, failures = write_in_thread(engine, "second")
-            thread.join(timeout=0.3)
-            assert thread.is_alive()  # waiting for the first to commit, not failed
-        thread.join(timeout=3)
-        assert not thread.is_alive()
-        assert failures == []
-        assert writers(engine) == ["first", "second"]
+            for writer in ("second", "third", "fourth"):
+                thread, failures = write_in_thread(engine, writer)
+                thread.join(timeout=0.3)
+                assert thread.is_alive()  # waiting for the first to commit, not failed
+                waiting.append((thread, failures))
+        for thread, failures in waiting:
+            thread.join(timeout=3)
+            assert not thread.is_alive()
+            assert failures == []
+        assert writers(engine) == ["first", "second", "third", "fourth"]  # in the order they came
 
 
 def test_the_line_moves_on_after_a_rollback_and_after_a_lost_connection(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -72,27 +73,53 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class _WriterQueue:
-    """The process's SQLite writers wait for each other here, woken the moment the writer before
-    them ends, rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms and
-    lets a late writer overtake one that has waited a second. It only orders writers: SQLite's
-    own lock stays what keeps them apart (other processes, a writer that outwaits the queue)."""
+    """The process's SQLite writers wait in line here, first come first served, each handed the
+    turn the moment the writer before it ends, rather than in SQLite's busy handler, which polls
+    with sleeps of up to 100 ms and lets a late writer overtake one that has waited a second. It
+    only orders writers: SQLite's own lock stays what keeps them apart (other processes, a writer
+    that outwaits the line)."""
 
     def __init__(self, timeout_s: float) -> None:
-        self._lock = threading.Lock()
+        self._mutex = threading.Lock()
+        self._taken = False
+        self._line: deque[threading.Lock] = deque()
         self._holder: int | None = None
         self._timeout_s = timeout_s
 
     def enter(self, info: dict[str, Any]) -> None:
-        if self._holder == threading.get_ident():
+        me = threading.get_ident()
+        if self._holder == me:
             return  # this thread already writes on another connection: SQLite decides
-        if self._lock.acquire(timeout=self._timeout_s):
-            self._holder = threading.get_ident()
-            info[_HOLDS_WRITE_TURN] = True
+        with self._mutex:
+            if not self._taken:
+                self._taken = True
+                self._take(me, info)
+                return
+            gate = threading.Lock()
+            gate.acquire()
+            self._line.append(gate)
+        if gate.acquire(timeout=self._timeout_s):
+            self._take(me, info)  # handed over by the writer before
+            return
+        with self._mutex:
+            if gate in self._line:
+                self._line.remove(gate)  # waited too long: SQLite's busy wait from here
+            else:
+                self._take(me, info)  # handed over as the wait ran out
+
+    def _take(self, me: int, info: dict[str, Any]) -> None:
+        self._holder = me
+        info[_HOLDS_WRITE_TURN] = True
 
     def leave(self, info: dict[str, Any]) -> None:
-        if info.pop(_HOLDS_WRITE_TURN, False):
+        if not info.pop(_HOLDS_WRITE_TURN, False):
+            return
+        with self._mutex:
             self._holder = None
-            self._lock.release()
+            if self._line:
+                self._line.popleft().release()  # the turn passes, still taken
+            else:
+                self._taken = False
 
 
 _HOLDS_WRITE_TURN = "jiaoxun_holds_write_turn"
@@ -115,7 +142,7 @@ def _sqlite_writers(engine: Engine) -> None:
             queue.leave(connection.info)
             raise
 
-    def returned(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    def returned(_dbapi_connection: Any, record: Any, _detail: Any = None) -> None:
         # after the commit or rollback: the pool takes the connection back, or closes or drops it
         queue.leave(record.info)
 
