@@ -182,6 +182,8 @@ class DispatchOrder(Base):
             sqlite_where=text(_ACTIVE_ORDERS),
             postgresql_where=text(_ACTIVE_ORDERS),
         ),
+        # a unit's orders by time: the patrol duty reads them at every batch of fixes
+        Index("ix_dispatch_order_unit_issued", "unit_id", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from jiaoxun.city.context import CityContext
@@ -73,6 +73,10 @@ def duty_rules(
     )
 
 
+#: the times an order ends at (done, returned, cancelled): the first of them set ends it
+ORDER_ENDS = (DispatchOrder.done_at, DispatchOrder.returned_at, DispatchOrder.cancelled_at)
+
+
 class OrderTimes:
     """When each unit was on a dispatch order: from its issue to its end (done, returned,
     cancelled), open-ended while it runs."""
@@ -92,15 +96,16 @@ class OrderTimes:
             select(
                 DispatchOrder.unit_id,
                 DispatchOrder.issued_at,
-                DispatchOrder.done_at,
-                DispatchOrder.returned_at,
-                DispatchOrder.cancelled_at,
-            ).where(DispatchOrder.unit_id.in_(ids), DispatchOrder.issued_at <= until)
+                *ORDER_ENDS,
+            ).where(
+                DispatchOrder.unit_id.in_(ids),
+                DispatchOrder.issued_at <= until,
+                # not ended by `since`: a unit's past orders are not read at every fix
+                *(or_(end.is_(None), end > since) for end in ORDER_ENDS),
+            )
         )
         for unit_id, issued, *ends in rows:
-            end = min((e for e in ends if e is not None), default=None)
-            if end is None or end > since:
-                spans[unit_id].append((issued, end))
+            spans[unit_id].append((issued, min((e for e in ends if e is not None), default=None)))
         return cls(spans)
 
     def on_order(self, unit_id: int, at: datetime) -> bool:
