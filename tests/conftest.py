@@ -1,12 +1,15 @@
 """Shared fixtures: real databases (SQLite file and the local PostgreSQL server), the demo city.
 
 Every database test runs twice, on SQLite and on PostgreSQL. PostgreSQL tests are skipped when
-no server answers, unless JIAOXUN_REQUIRE_POSTGRES=1 (as in CI), where that is a failure.
+no server answers, unless JIAOXUN_REQUIRE_POSTGRES=1 (as in CI), where that is a failure. The
+event bus between server processes is tested on the local NATS server (JetStream on) the same
+way: skipped when none answers, unless JIAOXUN_REQUIRE_NATS=1.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +25,22 @@ from jiaoxun.db import make_engine, migrate
 POSTGRES_URL = os.environ.get(
     "JIAOXUN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+NATS_URL = os.environ.get("JIAOXUN_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """The NATS server for the event bus between processes."""
+    host, _, port = NATS_URL.removeprefix("nats://").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as exc:
+        message = f"NATS at {NATS_URL} is not reachable: {exc}"
+        if os.environ.get("JIAOXUN_REQUIRE_NATS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return NATS_URL
 
 
 def _postgres_or_skip() -> Engine:

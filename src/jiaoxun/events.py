@@ -2,13 +2,15 @@
 
 Services `emit` events into the session; they are published only once the transaction commits
 (a rolled-back change never shows on a dispatcher's screen). The `EventBus` is an interface: the
-in-process bus serves one server process; a Redis or NATS bus can share events between several.
+in-process bus serves one server process; `events_jetstream.JetStreamBus` shares the events of
+several through NATS JetStream. Every event has an id, so that a listener drops a repeat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,9 +26,20 @@ class Event:
     action: str  # created, changed…
     data: dict[str, Any]
     at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "action": self.action, "at": self.at, "data": self.data}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "action": self.action,
+            "at": self.at,
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Event:
+        return cls(body["kind"], body["action"], body["data"], at=body["at"], id=body["id"])
 
 
 def emit(session: Session, kind: str, action: str, data: dict[str, Any]) -> None:
@@ -45,9 +58,16 @@ class Subscription(Protocol):
 
 
 class EventBus(Protocol):
-    def publish(self, event: Event) -> None: ...
+    def publish(self, event: Event) -> None:
+        """Publish `event`, from any thread."""
 
-    def subscribe(self) -> Subscription: ...
+    def subscribe(self) -> Subscription:
+        """Every event published from now on, on the running loop."""
+
+    async def open(self) -> None:
+        """Start delivering to subscribers on the running loop (the server's)."""
+
+    async def close(self) -> None: ...
 
 
 class LocalBus:
@@ -78,6 +98,12 @@ class LocalBus:
         with self._lock:
             if self._loop is None or self._loop.is_closed():
                 self._loop = loop
+
+    async def open(self) -> None:
+        self.bind(asyncio.get_running_loop())
+
+    async def close(self) -> None:
+        pass  # nothing held outside the process
 
     def subscribe(self) -> LocalSubscription:
         """A subscription that receives every event published from now on: a client that

@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     #: the MQTT broker to take positions from (topic jiaoxun/devices/<id>/position); empty: none
     mqtt_url: str = ""
     mqtt_topic_prefix: str = Field(default="jiaoxun/devices", pattern=r"^[\w\-]+(/[\w\-]+)*$")
+    #: the NATS server (JetStream on) whose stream carries the events between several server
+    #: processes on one PostgreSQL database, e.g. nats://127.0.0.1:4222; empty: this process only
+    bus_url: str = Field(default="", pattern=r"^(nats://[^\s/]+)?$")
+    #: the bus's stream: `<name>` with subject `<name>.events` (one per city on a NATS server)
+    bus_name: str = Field(default="jiaoxun", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     #: where `npm ci` put the pages' front-end packages; by default the project's node_modules
     node_modules: Path | None = None
     #: a request body larger than this is refused (413) before it is read in full

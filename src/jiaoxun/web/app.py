@@ -24,7 +24,8 @@ from jiaoxun.city.context import load_city_context
 from jiaoxun.duty.api import router as duty_router
 from jiaoxun.duty.upkeep import duty_upkeep
 from jiaoxun.eta.api import router as eta_router
-from jiaoxun.events import LocalBus, publish_on_commit
+from jiaoxun.events import EventBus, LocalBus, publish_on_commit
+from jiaoxun.events_jetstream import JetStreamBus
 from jiaoxun.incidents.api import router as incidents_router
 from jiaoxun.incidents.config_api import router as config_router
 from jiaoxun.incidents.escalation import escalation_upkeep
@@ -62,7 +63,9 @@ _POLICY_VIOLATION = 1008
 def create_app(settings: Settings, engine: Engine) -> FastAPI:
     """The app on a migrated database holding a built city."""
     sessions = sessionmaker(engine, expire_on_commit=False)
-    bus = LocalBus()
+    bus: EventBus = LocalBus()
+    if settings.bus_url:
+        bus = JetStreamBus(settings.bus_url, name=settings.bus_name)
     publish_on_commit(sessions, bus)
     with sessions() as session:
         city = load_city_context(session, settings)
@@ -95,12 +98,12 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        bus.bind(asyncio.get_running_loop())
         redact_access_log()  # after uvicorn set up its loggers
         if inputs["running"]:
             yield
             return
         inputs["running"] = True
+        await bus.open()
         tasks = [
             asyncio.create_task(ingestor.run_forever()),
             asyncio.create_task(_housekeeping(ingestor, settings, sessions)),
@@ -128,6 +131,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await bus.close()
             inputs["running"] = False
 
     app = FastAPI(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jiaoxun.city.context import CityContext
 from jiaoxun.db import MAX_ID, REQUEST_SESSIONS
 from jiaoxun.errors import NotAllowed, NotAuthenticated, TooManyRequests
-from jiaoxun.events import LocalBus
+from jiaoxun.events import EventBus
 from jiaoxun.geo.gazetteer import Gazetteer
 from jiaoxun.settings import Settings
 from jiaoxun.throttle import TokenBuckets
@@ -50,7 +50,7 @@ class AppState:
     settings: Settings
     sessions: sessionmaker[Session]
     city: CityContext
-    bus: LocalBus
+    bus: EventBus
     ingestor: Ingestor
     gateway: Gateway
     mqtt: Counter[str]

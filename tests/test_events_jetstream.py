@@ -1,0 +1,72 @@
+"""The event bus between server processes, on the local NATS server with JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import nats
+import pytest
+
+from jiaoxun.events import Event
+from jiaoxun.events_jetstream import BusUnreachable, JetStreamBus
+
+
+async def _next(events: AsyncIterator[Event], timeout_s: float = 5.0) -> Event:
+    return await asyncio.wait_for(anext(events), timeout_s)
+
+
+async def _two_processes_publishing(
+    url: str, name: str
+) -> tuple[list[Event], list[str], list[str]]:
+    a, b = JetStreamBus(url, name=name), JetStreamBus(url, name=name)
+    await a.open()
+    await b.open()
+    try:
+        with a.subscribe() as on_a, b.subscribe() as on_b:
+            events = [Event("incident", "changed", {"n": n}) for n in range(60)]
+
+            def commit(bus: JetStreamBus, mine: list[Event]) -> None:
+                for event in mine:  # as the commits of request threads publish
+                    bus.publish(event)
+
+            await asyncio.gather(
+                asyncio.to_thread(commit, a, events[::2]),
+                asyncio.to_thread(commit, b, events[1::2]),
+            )
+            a.publish(events[0])  # a publish repeated (its acknowledgement lost, say)
+            b.publish(events[0])  # and the same event from the other process
+            seen = {}
+            for side, stream in (("a", aiter(on_a)), ("b", aiter(on_b))):
+                seen[side] = [(await _next(stream)).id for _ in events]
+                with pytest.raises(TimeoutError):
+                    await _next(stream, timeout_s=0.5)  # no repeat comes after them
+        return events, seen["a"], seen["b"]
+    finally:
+        await a.close()
+        await b.close()
+        client = await nats.connect(url)
+        await client.jetstream().delete_stream(name)
+        await client.close()
+
+
+def test_every_process_sees_every_event_once_and_all_in_one_order(nats_url: str) -> None:
+    events, on_a, on_b = asyncio.run(
+        _two_processes_publishing(nats_url, f"test-{uuid.uuid4().hex[:12]}")
+    )
+    ids = [e.id for e in events]
+    assert sorted(on_a) == sorted(ids)  # every event, once, on both
+    assert on_a == on_b  # in the stream's one order
+    # each process's events in the order it published them
+    assert [i for i in on_a if i in set(ids[::2])] == ids[::2]
+    assert [i for i in on_a if i in set(ids[1::2])] == ids[1::2]
+
+
+def test_a_bus_that_does_not_answer_fails_the_start_naming_it_without_credentials() -> None:
+    bus = JetStreamBus("nats://someone:secret@127.0.0.1:9", name="nowhere")
+    with pytest.raises(BusUnreachable, match=r"the event bus at 127\.0\.0\.1:9 does not answer"):
+        asyncio.run(bus.open())
+    with pytest.raises(BusUnreachable) as caught:
+        asyncio.run(bus.open())
+    assert "secret" not in str(caught.value)

@@ -1,0 +1,145 @@
+"""Two real server processes on one PostgreSQL database, their events shared through NATS
+JetStream: what happens on one shows on the other's event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import nats
+import pytest
+from live import Server, free_port, start_server
+from websockets.sync.client import ClientConnection, connect
+
+Pair = tuple[Server, Server, dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def pair(
+    new_database: Callable[[str], str],
+    nats_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    cache_dir: Path,
+) -> Iterator[Pair]:
+    """Two server processes on one new PostgreSQL database and a bus stream of their own."""
+    data = tmp_path_factory.mktemp("two-processes")
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    bus = {"JIAOXUN_BUS_URL": nats_url, "JIAOXUN_BUS_NAME": name}
+    first, passwords = start_server(
+        database_url=new_database("postgresql"), data=data, cache_dir=cache_dir, extra=bus
+    )
+    ports = {"JIAOXUN_PORT": str(free_port()), "JIAOXUN_JT808_PORT": str(free_port())}
+    second = Server({**first.env, **ports}, data / "second.log")
+    try:
+        second.start()
+        yield first, second, passwords
+    finally:
+        second.stop()
+        first.stop()
+        asyncio.run(_delete_stream(nats_url, name))
+
+
+async def _delete_stream(url: str, name: str) -> None:
+    client = await nats.connect(url)
+    try:
+        await client.jetstream().delete_stream(name)
+    finally:
+        await client.close()
+
+
+def bearer(server: Server, user: str, password: str) -> dict[str, str]:
+    login = {"username": user, "password": password}
+    reply = httpx.post(f"{server.url}/api/auth/token", json=login)
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def stream_of(server: Server, headers: dict[str, str]) -> ClientConnection:
+    ticket = httpx.post(f"{server.url}/api/events/ticket", headers=headers).json()["ticket"]
+    return connect(f"ws://127.0.0.1:{server.port}/api/events?ticket={ticket}")
+
+
+def first_event(
+    stream: ClientConnection, wanted: Callable[[dict[str, Any]], bool], timeout_s: float = 15
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        event: dict[str, Any] = json.loads(stream.recv(timeout=max(deadline - time.monotonic(), 0)))
+        if wanted(event):
+            return event
+
+
+CALL = {
+    "lon": 126.65,
+    "lat": 45.745,
+    "category_code": "020100",
+    "caller_phone": "13900000000",
+    "description": "two processes",
+}
+
+
+def test_a_call_and_a_fix_taken_by_one_process_show_on_the_others_stream(pair: Pair) -> None:
+    a, b, passwords = pair
+    on_a = bearer(a, "dispatcher", passwords["dispatcher"])
+    on_b = bearer(b, "dispatcher", passwords["dispatcher"])
+    with stream_of(b, on_b) as stream:
+        created = httpx.post(f"{a.url}/api/incidents", headers=on_a, json=CALL)
+        assert created.status_code == 201, created.text
+        incident_id = created.json()["id"]
+        event = first_event(
+            stream, lambda e: e["kind"] == "incident" and e["data"].get("id") == incident_id
+        )
+        assert event["data"]["state"] == created.json()["state"]
+
+        commander = bearer(a, "commander", passwords["commander"])
+        unit = httpx.get(f"{a.url}/api/units", headers=commander).json()[0]
+        device = {"device_id": "phone-on-a", "protocol": "osmand", "unit_id": unit["id"]}
+        registered = httpx.post(f"{a.url}/api/devices", headers=commander, json=device)
+        assert registered.status_code == 201, registered.text
+        fix = {
+            "id": "phone-on-a",
+            "key": registered.json()["secret"],
+            "lat": 45.7461,
+            "lon": 126.6512,
+            "timestamp": int(time.time()) - 5,
+        }
+        assert httpx.get(f"{a.url}/api/osmand", params=fix).text == "OK"
+        moved = first_event(stream, lambda e: e["kind"] == "unit" and e["action"] == "moved")
+        assert moved["data"]["unit_id"] == unit["id"]
+        assert moved["data"]["lat"] == fix["lat"]
+
+
+def test_two_dispatchers_on_two_processes_racing_for_one_car_one_wins(pair: Pair) -> None:
+    a, b, passwords = pair
+    desks = [(s, bearer(s, "dispatcher", passwords["dispatcher"])) for s in (a, b)]
+    incidents = []
+    for server, headers in desks:
+        created = httpx.post(f"{server.url}/api/incidents", headers=headers, json=CALL)
+        assert created.status_code == 201, created.text
+        incidents.append(created.json()["id"])
+    units = httpx.get(f"{a.url}/api/units", headers=desks[0][1]).json()
+    car = units[-1]  # on duty at its kiosk, free
+    start = threading.Barrier(2)
+
+    def send(desk: tuple[Server, dict[str, str]], incident_id: int) -> httpx.Response:
+        server, headers = desk
+        start.wait()
+        body = {"unit_ids": [car["id"]]}
+        return httpx.post(
+            f"{server.url}/api/incidents/{incident_id}/dispatch", headers=headers, json=body
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(send, desks, incidents))
+    assert sorted(r.status_code for r in replies) == [201, 409], [r.text for r in replies]
+    lost = next(r for r in replies if r.status_code == 409).json()
+    assert lost["error"]
+    assert car["call_sign"] in lost["message"] or str(car["id"]) in lost["message"]
