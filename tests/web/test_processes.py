@@ -143,3 +143,30 @@ def test_two_dispatchers_on_two_processes_racing_for_one_car_one_wins(pair: Pair
     lost = next(r for r in replies if r.status_code == 409).json()
     assert lost["error"]
     assert car["call_sign"] in lost["message"] or str(car["id"]) in lost["message"]
+
+
+def test_a_device_registered_through_one_process_reports_through_the_other(pair: Pair) -> None:
+    a, b, passwords = pair
+    commander = bearer(a, "commander", passwords["commander"])
+    unit = httpx.get(f"{a.url}/api/units", headers=commander).json()[1]
+    device = {"device_id": "phone-for-b", "protocol": "osmand", "unit_id": unit["id"]}
+    registered = httpx.post(f"{a.url}/api/devices", headers=commander, json=device)
+    assert registered.status_code == 201, registered.text
+    with stream_of(b, bearer(b, "dispatcher", passwords["dispatcher"])) as stream:
+        deadline, answer, second = time.monotonic() + 10, "", int(time.time()) - 60
+        while answer != "OK" and time.monotonic() < deadline:
+            second += 1
+            fix = {
+                "id": "phone-for-b",
+                "key": registered.json()["secret"],
+                "lat": 45.7471,
+                "lon": 126.6522,
+                "timestamp": second,
+            }
+            answer = httpx.get(f"{b.url}/api/osmand", params=fix).text
+            time.sleep(0.1)
+        assert answer == "OK"  # B learnt of the device from A's event, without a restart
+        moved = first_event(
+            stream, lambda e: e["kind"] == "unit" and e["data"]["unit_id"] == unit["id"]
+        )
+        assert moved["data"]["lat"] == fix["lat"]

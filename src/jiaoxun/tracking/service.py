@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from jiaoxun.city.context import CityContext
 from jiaoxun.db import insert_new
-from jiaoxun.events import Event, EventBus
+from jiaoxun.events import Event, EventBus, emit
 from jiaoxun.geo.matching import Matcher
 from jiaoxun.incidents.arrival import UnitFix, gps_arrivals
 from jiaoxun.throttle import TokenBuckets
@@ -118,7 +118,26 @@ class Ingestor:
         }
 
     def know_device(self, device: Device) -> None:
-        """Take a device registered or changed in the request under way into the live state."""
+        """Take a device registered or changed in the request under way into the live state;
+        once the request commits, the other server processes read it again (`reload_device`)."""
+        self._take_device(device)
+        session = object_session(device)
+        if session is not None:
+            data = {"device_id": device.device_id, "unit_id": device.unit_id}
+            emit(session, "device", "changed", data)
+
+    def reload_device(self, device_id: str) -> None:
+        """Read one device again (changed by another server process): its unit and secret."""
+        with self.sessions() as session:
+            device = session.scalar(select(Device).where(Device.device_id == device_id))
+            if device is not None:
+                self._take_device(device)
+                return
+        self.unit_of.pop(device_id, None)
+        for key in [k for k, owner in self.owner_of_secret.items() if owner == device_id]:
+            del self.owner_of_secret[key]
+
+    def _take_device(self, device: Device) -> None:
         self.unit_of[device.device_id] = device.unit_id
         for key in [k for k, owner in self.owner_of_secret.items() if owner == device.device_id]:
             del self.owner_of_secret[key]

@@ -109,6 +109,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
             asyncio.create_task(_housekeeping(ingestor, settings, sessions)),
             asyncio.create_task(_duty_round(settings, sessions, ingestor)),
         ]
+        if settings.bus_url:
+            tasks.append(asyncio.create_task(_follow_devices(bus, ingestor)))
         if settings.mqtt_url:
             tasks.append(
                 asyncio.create_task(
@@ -184,6 +186,19 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     mount_pages(app, settings)
 
     return app
+
+
+async def _follow_devices(bus: EventBus, ingestor: Ingestor) -> None:
+    """Devices registered or changed through another server process come into this one's
+    live state (which unit a fix moves, which secret proves a device)."""
+    with bus.subscribe() as events:
+        async for event in events:
+            if event.kind != "device" or event.action != "changed":
+                continue
+            try:
+                await asyncio.to_thread(ingestor.reload_device, str(event.data["device_id"]))
+            except Exception:  # the database away a moment: the shift change reloads them all
+                logging.getLogger(__name__).exception("device %s not read again", event.data)
 
 
 async def _duty_round(
