@@ -297,9 +297,16 @@ async def timed(desks: list[Desk], work: Callable[[Desk], Awaitable[None]]) -> R
 
 
 async def drive(
-    base_url: str, passwords: dict[str, str], *, clients: int, seconds: float, health_s: float
+    base_url: str,
+    passwords: dict[str, str],
+    *,
+    clients: int,
+    seconds: float,
+    health_s: float,
+    cycles_start: asyncio.Event | None = None,
 ) -> list[Recorder]:
-    """Log every desk in, then the health floor, then the 110 cycle."""
+    """Log every desk in, then the health floor, then the 110 cycle (`cycles_start` is set as
+    it begins)."""
     timeout = httpx.Timeout(60.0)
     desks = [
         Desk(httpx.AsyncClient(base_url=base_url, timeout=timeout), random.Random(i), Recorder())
@@ -314,6 +321,8 @@ async def drive(
         logins = await timed(desks, lambda d: log_in(d, passwords["dispatcher"]))
         health = await timed(desks, lambda d: loop_until(d, health_s, check_health))
         await cars_at_their_kiosks(desks[0])
+        if cycles_start is not None:
+            cycles_start.set()
         working = [d for d in desks if "Authorization" in d.client.headers]
         cycles = await timed(working, lambda d: loop_until(d, seconds, run_cycle))
         if len(working) < len(desks):

@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import httpx2 as httpx
 import numpy as np
@@ -51,13 +50,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from websockets.asyncio.client import connect
 
-import bench_api
 from bench_api import (
     CYCLE_REQUESTS,
-    Desk,
     Recorder,
     backends_for,
-    cars_at_their_kiosks,
     console,
     drive,
     free_port,
@@ -197,10 +193,6 @@ async def shift(
     (once its cars are at their kiosks) to its end, the units send their fixes."""
     load, cycles, stop = Load(), asyncio.Event(), asyncio.Event()
 
-    async def kiosks_then_cycles(desk: Desk) -> None:
-        await cars_at_their_kiosks(desk)
-        cycles.set()
-
     async def units() -> None:
         await cycles.wait()
         cpu = time.process_time()
@@ -217,8 +209,7 @@ async def shift(
         sockets = [await stack.enter_async_context(connect(t, max_queue=None)) for t in tickets]
         readers = [asyncio.create_task(read_events(ws, load.new_page())) for ws in sockets]
         sender = asyncio.create_task(units())
-        with patch.object(bench_api, "cars_at_their_kiosks", kiosks_then_cycles):
-            phases = await drive(url, passwords, **dispatchers(args))
+        phases = await drive(url, passwords, **dispatchers(args), cycles_start=cycles)
         stop.set()
         await sender
         for reader in readers:
