@@ -50,6 +50,10 @@ class TooManyRequests(JiaoxunError):
         self.retry_after_s = retry_after_s
 
 
+class Unavailable(JiaoxunError):
+    """What the request needs is away for a moment: send it again (HTTP 503)."""
+
+
 class SolverFailed(JiaoxunError):
     """An optimisation solver ended without a usable solution (infeasible, invalid, timed out)."""
 

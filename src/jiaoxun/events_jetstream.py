@@ -112,6 +112,13 @@ class JetStreamBus:
             await self._client.drain()
         self._client = self._js = None
 
+    @property
+    def client(self) -> Client:
+        """The connection to NATS, once open."""
+        if self._client is None:
+            raise RuntimeError("the bus is not open")
+        return self._client
+
     def publish(self, event: Event) -> None:
         loop = self._loop
         if loop is None or loop.is_closed() or self._js is None:

@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     bus_url: str = Field(default="", pattern=r"^(nats://[^\s/]+)?$")
     #: the bus's stream: `<name>` with subject `<name>.events` (one per city on a NATS server)
     bus_name: str = Field(default="jiaoxun", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    #: the devices fall into this many parts, each ingested by one of the processes on the bus
+    bus_partitions: int = Field(default=16, ge=1, le=1024)
     #: where `npm ci` put the pages' front-end packages; by default the project's node_modules
     node_modules: Path | None = None
     #: a request body larger than this is refused (413) before it is read in full

@@ -8,8 +8,10 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +19,22 @@ import httpx2 as httpx
 import nats
 import pytest
 from live import Server, free_port, start_server
+from sqlalchemy import select
 from websockets.sync.client import ClientConnection, connect
+
+from jiaoxun.db import make_engine
+from jiaoxun.incidents.models import Incident
+from jiaoxun.tracking.models import TrackPoint
+from jiaoxun.tracking.partitions import partition_of
 
 Pair = tuple[Server, Server, dict[str, str]]
 
 
-@pytest.fixture(scope="module")
-def pair(
-    new_database: Callable[[str], str],
-    nats_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    cache_dir: Path,
+@contextmanager
+def two_processes(
+    new_database: Callable[[str], str], nats_url: str, data: Path, cache_dir: Path
 ) -> Iterator[Pair]:
     """Two server processes on one new PostgreSQL database and a bus stream of their own."""
-    data = tmp_path_factory.mktemp("two-processes")
     name = f"test-{uuid.uuid4().hex[:12]}"
     bus = {"JIAOXUN_BUS_URL": nats_url, "JIAOXUN_BUS_NAME": name}
     first, passwords = start_server(
@@ -47,10 +51,23 @@ def pair(
         asyncio.run(_delete_stream(nats_url, name))
 
 
+@pytest.fixture(scope="module")
+def pair(
+    new_database: Callable[[str], str],
+    nats_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    cache_dir: Path,
+) -> Iterator[Pair]:
+    data = tmp_path_factory.mktemp("two-processes")
+    with two_processes(new_database, nats_url, data, cache_dir) as servers:
+        yield servers
+
+
 async def _delete_stream(url: str, name: str) -> None:
     client = await nats.connect(url)
     try:
         await client.jetstream().delete_stream(name)
+        await client.jetstream().delete_key_value(f"{name}-owners")
     finally:
         await client.close()
 
@@ -170,3 +187,127 @@ def test_a_device_registered_through_one_process_reports_through_the_other(pair:
             stream, lambda e: e["kind"] == "unit" and e["data"]["unit_id"] == unit["id"]
         )
         assert moved["data"]["lat"] == fix["lat"]
+
+
+def partitions_of(server: Server) -> set[int]:
+    return set(httpx.get(f"{server.url}/api/health", timeout=5).json()["partitions"])
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout_s:.0f} s: {what}"
+        time.sleep(0.2)
+
+
+def test_kill_9_of_one_process_loses_no_acknowledged_fix_and_its_devices_move_to_the_other(
+    new_database: Callable[[str], str],
+    nats_url: str,
+    tmp_path: Path,
+    cache_dir: Path,
+) -> None:
+    with two_processes(new_database, nats_url, tmp_path, cache_dir) as (a, b, passwords):
+        wait_for(
+            lambda: (
+                partitions_of(a) | partitions_of(b) == set(range(16))
+                and not partitions_of(a) & partitions_of(b)
+                and bool(partitions_of(a))
+                and bool(partitions_of(b))
+            ),
+            "the devices shared between the two",
+        )
+        of_a = partitions_of(a)
+        commander = bearer(a, "commander", passwords["commander"])
+        units = httpx.get(f"{a.url}/api/units", headers=commander).json()
+        names = [f"burst-{n}" for n in range(200)]
+        on_a = [d for d in names if partition_of(d, 16) in of_a][:4]
+        on_b = [d for d in names if partition_of(d, 16) not in of_a][:4]
+        assert len(on_a) == len(on_b) == 4, (of_a, partitions_of(b), on_a, on_b)
+        secrets = {}
+        for device_id, unit in zip(on_a + on_b, units, strict=False):
+            body = {"device_id": device_id, "protocol": "osmand", "unit_id": unit["id"]}
+            reply = httpx.post(f"{a.url}/api/devices", headers=commander, json=body)
+            assert reply.status_code == 201, reply.text
+            secrets[device_id] = reply.json()["secret"]
+        dispatcher = bearer(b, "dispatcher", passwords["dispatcher"])
+        wait_for(  # B has read the devices registered through A: it refuses the position only
+            lambda: all(
+                httpx.get(
+                    f"{b.url}/api/osmand",
+                    params={"id": d, "key": secrets[d], "lat": 45.0, "lon": 200.0},
+                ).status_code
+                == 422
+                for d in secrets
+            ),
+            "the devices known to B",
+        )
+
+        acknowledged: list[tuple[str, int]] = []
+        calls: list[int] = []
+        answers: Counter[int] = Counter()
+        stop, killed_at = threading.Event(), [0.0]
+        start = int(time.time()) - 600
+
+        def phones() -> None:
+            with httpx.Client(base_url=b.url, timeout=60) as client:
+                for step in range(100_000):
+                    if stop.is_set():
+                        return
+                    device_id = (on_a + on_b)[step % 8]
+                    second = start + step // 8
+                    fix = {
+                        "id": device_id,
+                        "key": secrets[device_id],
+                        "lat": 45.745 + step // 8 * 1e-5,
+                        "lon": 126.65 + (step % 8) * 1e-3,
+                        "timestamp": second,
+                    }
+                    reply = client.get("/api/osmand", params=fix)
+                    answers[reply.status_code] += 1
+                    if reply.text == "OK":
+                        acknowledged.append((device_id, second))
+                    time.sleep(0.02)
+
+        def desk() -> None:
+            with httpx.Client(base_url=b.url, timeout=60, headers=dispatcher) as client:
+                while not stop.is_set():
+                    reply = client.post("/api/incidents", json=CALL)
+                    answers[reply.status_code] += 1
+                    if reply.status_code == 201:
+                        calls.append(reply.json()["id"])
+                    time.sleep(0.3)
+
+        workers = [threading.Thread(target=phones), threading.Thread(target=desk)]
+        for worker in workers:
+            worker.start()
+        try:
+            wait_for(lambda: len(acknowledged) >= 40, "a burst under way")
+            a.kill_9()
+            killed_at[0] = time.monotonic()
+            wait_for(lambda: partitions_of(b) == set(range(16)), "B ingesting every device")
+            after = len(acknowledged)
+            wait_for(lambda: len(acknowledged) >= after + 40, "the burst going on through B")
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.join(timeout=90)
+    assert set(answers) <= {200, 201}, answers  # no fix nor call refused on the way
+    engine = make_engine(a.env["JIAOXUN_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            stored = Counter(
+                (device_id, int(at.timestamp()))
+                for device_id, at in conn.execute(
+                    select(TrackPoint.device_id, TrackPoint.at).where(
+                        TrackPoint.device_id.in_(on_a + on_b)
+                    )
+                )
+            )
+            kept_calls = set(conn.scalars(select(Incident.id).where(Incident.id.in_(calls))))
+    finally:
+        engine.dispose()
+    assert set(acknowledged) <= set(stored)  # every fix answered OK is stored
+    assert max(stored.values()) == 1  # and stored once
+    assert kept_calls == set(calls)
+    moved = [s for d, s in acknowledged[after:] if d in on_a]
+    assert moved  # A's devices went on reporting, through B

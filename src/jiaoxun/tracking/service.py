@@ -13,9 +13,10 @@ import asyncio
 import logging
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -48,6 +49,15 @@ from jiaoxun.tracking.pipeline import (
 from jiaoxun.units.models import Unit
 
 log = logging.getLogger(__name__)
+
+
+class Router(Protocol):
+    """The way to the server process that ingests a device's fixes (`partitions.Partitions`)."""
+
+    def owns(self, device_id: str) -> bool: ...
+
+    async def ask_owner(self, raw: RawFix) -> str | None: ...
+
 
 #: a fix waiting for its batch, with the future of a device waiting for the answer
 Queued = tuple[RawFix, "asyncio.Future[str | None] | None"]
@@ -100,6 +110,9 @@ class Ingestor:
         self._queue: asyncio.Queue[Queued] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._processing = threading.Lock()
+        #: when several server processes share the devices: who ingests which (`partitions`)
+        self.router: Router | None = None
+        self._away: set[asyncio.Future[str | None]] = set()
         self.fences = ZoneFences.from_polygons(
             [z.code for z in city.zones], city.zone_shapes, xy=city.travel_times.snapper.to_xy
         )
@@ -154,6 +167,13 @@ class Ingestor:
             return None
         return owner
 
+    def forget_tracks(self, whose: Callable[[str], bool]) -> None:
+        """Drop what this process remembers of the tracks of the devices `whose` picks (their
+        fixes were ingested elsewhere meanwhile)."""
+        with self._processing:
+            for device_id in [d for d in self.tracks if whose(d)]:
+                del self.tracks[device_id]
+
     def reload_duty(self, *, now: datetime | None = None) -> None:
         """Read the mandatory points and lines and the units' home zones, and resume every
         unit's duty of the current shift from the database (`DutyKeeper.resume`)."""
@@ -171,16 +191,37 @@ class Ingestor:
 
     def submit(self, raws: Sequence[RawFix]) -> None:
         """Queue fixes for the next batch (from any thread); without a running loop, process
-        them at once."""
+        them at once. Those of devices another server process ingests go to it."""
         if self._queue is None or self._loop is None:
             self.process(raws, now=datetime.now(UTC))
             return
         for raw in raws:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, (raw, None))
+            if self.router is not None and not self.router.owns(raw.device_id):
+                self._loop.call_soon_threadsafe(self._send_away, raw)
+            else:
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, (raw, None))
+
+    def _send_away(self, raw: RawFix) -> None:
+        assert self.router is not None
+        task = asyncio.ensure_future(self.router.ask_owner(raw))
+        self._away.add(task)
+        task.add_done_callback(self._sent_away)
+
+    def _sent_away(self, task: asyncio.Future[str | None]) -> None:
+        self._away.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("a fix for another process was lost: %s", task.exception())
 
     async def submit_and_wait(self, raw: RawFix) -> str | None:
-        """Queue one fix (on the server's loop) and wait for its batch: the reason it was
-        refused, or None once it is stored. A device is told the truth about each fix."""
+        """The fix through its batch: the reason it was refused, or None once it is stored.
+        A device is told the truth about each fix, also by the process that ingests it when
+        that is another."""
+        if self.router is not None and not self.router.owns(raw.device_id):
+            return await self.router.ask_owner(raw)
+        return await self.wait_here(raw)
+
+    async def wait_here(self, raw: RawFix) -> str | None:
+        """Queue one fix (on the server's loop) and wait for its batch in this process."""
         if self._queue is None or self._loop is None:
             return _reason(await asyncio.to_thread(self._refusals, [raw]), raw)
         # the answer comes back to the caller's loop, whichever loop the queue runs on

@@ -40,6 +40,7 @@ from jiaoxun.tracking.clock import ShiftClock
 from jiaoxun.tracking.gateway import Gateway
 from jiaoxun.tracking.jt808_link import Limits
 from jiaoxun.tracking.mqtt import subscribe
+from jiaoxun.tracking.partitions import Partitions
 from jiaoxun.tracking.patrol_api import router as patrol_router
 from jiaoxun.tracking.service import Ingestor
 from jiaoxun.traffic.accident_api import router as accidents_router
@@ -109,8 +110,12 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
             asyncio.create_task(_housekeeping(ingestor, settings, sessions)),
             asyncio.create_task(_duty_round(settings, sessions, ingestor)),
         ]
-        if settings.bus_url:
+        if isinstance(bus, JetStreamBus):
             tasks.append(asyncio.create_task(_follow_devices(bus, ingestor)))
+            ingestor.router = partitions = Partitions(
+                bus.client, ingestor, name=settings.bus_name, count=settings.bus_partitions
+            )
+            tasks.append(asyncio.create_task(partitions.run()))
         if settings.mqtt_url:
             tasks.append(
                 asyncio.create_task(
@@ -177,11 +182,15 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])
-    def health() -> dict[str, str]:
-        """Liveness and database reachability, for probes (no token needed)."""
+    def health() -> dict[str, object]:
+        """Liveness and database reachability, for probes (no token needed); with several
+        server processes, the parts of the devices this one ingests."""
         with sessions() as session:
             session.connection(execution_options={"read_only": True}).execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__}
+        reply: dict[str, object] = {"status": "ok", "version": __version__}
+        if isinstance(ingestor.router, Partitions):
+            reply["partitions"] = sorted(ingestor.router.owned)
+        return reply
 
     mount_pages(app, settings)
 

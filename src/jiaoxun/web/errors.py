@@ -28,6 +28,7 @@ from jiaoxun.errors import (
     SolverFailed,
     TooLarge,
     TooManyRequests,
+    Unavailable,
 )
 
 STATUS: dict[type[JiaoxunError], tuple[int, str]] = {
@@ -39,6 +40,7 @@ STATUS: dict[type[JiaoxunError], tuple[int, str]] = {
     NotAllowed: (403, "forbidden"),
     DataSourceError: (503, "data_unavailable"),
     SolverFailed: (503, "solver_failed"),
+    Unavailable: (503, "unavailable"),
     TooManyRequests: (429, "too_many_requests"),
 }
 #: what an echoed value may hold: a few hundred characters, a few items, two levels
