@@ -40,7 +40,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -297,7 +297,7 @@ async def timed(desks: list[Desk], work: Callable[[Desk], Awaitable[None]]) -> R
 
 
 async def drive(
-    base_url: str,
+    base_url: str | Sequence[str],
     passwords: dict[str, str],
     *,
     clients: int,
@@ -306,10 +306,15 @@ async def drive(
     cycles_start: asyncio.Event | None = None,
 ) -> list[Recorder]:
     """Log every desk in, then the health floor, then the 110 cycle (`cycles_start` is set as
-    it begins)."""
+    it begins). With several servers' URLs, the desks are dealt round them."""
     timeout = httpx.Timeout(60.0)
+    urls = [base_url] if isinstance(base_url, str) else list(base_url)
     desks = [
-        Desk(httpx.AsyncClient(base_url=base_url, timeout=timeout), random.Random(i), Recorder())
+        Desk(
+            httpx.AsyncClient(base_url=urls[i % len(urls)], timeout=timeout),
+            random.Random(i),
+            Recorder(),
+        )
         for i in range(clients)
     ]
     try:

@@ -13,9 +13,12 @@ close).
    second (GET /api/osmand; a tenth of them every 100 ms, whether or not the earlier ones were
    answered) and 20 command pages, each on the event WebSocket with a ticket of its own,
    receive every "unit moved". Incidents the baseline's end cut open are closed before it.
+3. on PostgreSQL, the shift again on `--processes` servers (2) sharing the database and a NATS
+   JetStream bus (nats://127.0.0.1:4222), the dispatchers, units and pages dealt round them;
+   printed against the shift on one process, with the ratios.
 
     .venv/bin/python bench/bench_shift.py [--dispatchers 10] [--units 300] [--pages 20]
-        [--seconds 30] [--ticks 10] [--backend both] [--smoke]
+        [--seconds 30] [--ticks 10] [--processes 2] [--backend both] [--smoke]
 
 Printed per backend: `bench_api`'s table of the dispatchers' requests (count, req/s, p50, p99)
 for both runs and the shift's p50 and p99 over the baseline's by request type; the fixes sent
@@ -34,8 +37,10 @@ import asyncio
 import math
 import tempfile
 import time
+import uuid
 from collections import Counter
-from contextlib import AsyncExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,6 +85,7 @@ ALL = "all cycle requests"
 DISPATCH_MS, EVENT_MS = 100.0, 150.0  # the targets of the two p99s
 UNITS_PER_CLIENT = 10
 EVENT_WAIT_S = 3.0  # how long the last fixes' events may take before they count as missing
+NATS_URL = "nats://127.0.0.1:4222"
 TRACK_SLACK_S = 10  # seconds of tracks beyond the dispatchers' cycles
 
 Key = tuple[str, float, float]  # a fix: device, lon, lat (how bench_ingest finds its event)
@@ -122,6 +128,8 @@ class BackendRun:
     load: Load
     leftovers: int
     server_log: str
+    #: the shift on `--processes` servers sharing the database and a bus
+    several: tuple[list[Recorder], Load] | None = None
 
 
 def ready_database(settings: Settings, *, units: int, track_s: int) -> tuple[dict[str, str], Fleet]:
@@ -154,7 +162,9 @@ async def send_fix(client: httpx.AsyncClient, load: Load, query: dict[str, str])
         load.refusals[f"{reply.status_code} {reply.text.split(' (')[0][:100]}"] += 1
 
 
-async def send_fixes(url: str, fleet: Fleet, load: Load, ticks: int, stop: asyncio.Event) -> None:
+async def send_fixes(
+    urls: Sequence[str], fleet: Fleet, load: Load, ticks: int, stop: asyncio.Event
+) -> None:
     """Every unit's fix once a second along its track, a `ticks`-th of the units at each
     tick, open loop: a tick's fixes go out whether or not the earlier ones were answered.
     A connection per unit, in pools of `UNITS_PER_CLIENT` (httpcore's pool costs CPU per
@@ -163,9 +173,9 @@ async def send_fixes(url: str, fleet: Fleet, load: Load, ticks: int, stop: async
     async with AsyncExitStack() as stack:
         clients = [
             await stack.enter_async_context(
-                httpx.AsyncClient(base_url=url, limits=limits, timeout=30)
+                httpx.AsyncClient(base_url=urls[k % len(urls)], limits=limits, timeout=30)
             )
-            for _ in range(0, units, UNITS_PER_CLIENT)
+            for k, _ in enumerate(range(0, units, UNITS_PER_CLIENT))
         ]
         start, start_at, pending = time.perf_counter(), datetime.now(UTC), set[asyncio.Task[None]]()
         for tick in range(fleet.seconds * ticks):
@@ -187,29 +197,32 @@ async def send_fixes(url: str, fleet: Fleet, load: Load, ticks: int, stop: async
 
 
 async def shift(
-    url: str, passwords: dict[str, str], fleet: Fleet, args: argparse.Namespace
+    urls: Sequence[str], passwords: dict[str, str], fleet: Fleet, args: argparse.Namespace
 ) -> tuple[list[Recorder], Load]:
     """The pages connect; `bench_api`'s run of the dispatchers; from the start of its cycles
-    (once its cars are at their kiosks) to its end, the units send their fixes."""
+    (once its cars are at their kiosks) to its end, the units send their fixes. With several
+    servers, the pages, dispatchers and units are dealt round them."""
     load, cycles, stop = Load(), asyncio.Event(), asyncio.Event()
 
     async def units() -> None:
         await cycles.wait()
         cpu = time.process_time()
-        await send_fixes(url, fleet, load, args.ticks, stop)
+        await send_fixes(urls, fleet, load, args.ticks, stop)
         give_up = time.perf_counter() + EVENT_WAIT_S
         while time.perf_counter() < give_up and load.missing():
             await asyncio.sleep(0.05)
         load.client_cpu_s = time.process_time() - cpu
 
-    async with httpx.AsyncClient(base_url=url, timeout=30.0) as client:
+    async with httpx.AsyncClient(base_url=urls[0], timeout=30.0) as client:
         token = await token_for(client, passwords["dispatcher"])
-        tickets = [await stream_url(client, url, token) for _ in range(args.pages)]
+        # a ticket is good on any of the servers: they share the database
+        pages = [urls[k % len(urls)] for k in range(args.pages)]
+        tickets = [await stream_url(client, page, token) for page in pages]
     async with AsyncExitStack() as stack:
         sockets = [await stack.enter_async_context(connect(t, max_queue=None)) for t in tickets]
         readers = [asyncio.create_task(read_events(ws, load.new_page())) for ws in sockets]
         sender = asyncio.create_task(units())
-        phases = await drive(url, passwords, **dispatchers(args), cycles_start=cycles)
+        phases = await drive(urls, passwords, **dispatchers(args), cycles_start=cycles)
         stop.set()
         await sender
         for reader in readers:
@@ -253,10 +266,32 @@ def bench_backend(backend: str, args: argparse.Namespace, cache_dir: Path) -> Ba
                 with running_server(settings, port=free_port(), log=log) as url:
                     alone = asyncio.run(drive(url, passwords, **dispatchers(args)))
                     leftovers = asyncio.run(close_leftovers(url, passwords["dispatcher"]))
-                    mixed, load = asyncio.run(shift(url, passwords, fleet, args))
+                    mixed, load = asyncio.run(shift([url], passwords, fleet, args))
+                    asyncio.run(close_leftovers(url, passwords["dispatcher"]))
+                run = BackendRun(alone, mixed, load, leftovers, "")
+                if backend == "postgresql" and args.processes > 1:
+                    with processes(settings, args.processes, folder) as urls:
+                        run.several = asyncio.run(shift(urls, passwords, fleet, args))
             finally:
-                server_log = log.read_text(encoding="utf-8", errors="replace")
-    return BackendRun(alone, mixed, load, leftovers, server_log)
+                run.server_log = "".join(
+                    p.read_text(encoding="utf-8", errors="replace")
+                    for p in sorted(folder.glob("server*.log"))
+                )
+    return run
+
+
+@contextmanager
+def processes(settings: Settings, count: int, folder: Path) -> Iterator[list[str]]:
+    """`count` servers on the settings' database, sharing a NATS bus stream of their own."""
+    bus = {"JIAOXUN_BUS_URL": NATS_URL, "JIAOXUN_BUS_NAME": f"bench-{uuid.uuid4().hex[:10]}"}
+    with ExitStack() as stack:
+        urls = [
+            stack.enter_context(
+                running_server(settings, port=free_port(), log=folder / f"server-{n}.log", env=bus)
+            )
+            for n in range(count)
+        ]
+        yield urls
 
 
 # report
@@ -311,6 +346,35 @@ def load_table(backend: str, load: Load, pages: int) -> Table:
     return table
 
 
+def scale_table(backend: str, run: BackendRun, n: int) -> Table:
+    """The shift on one process against the same on `n` sharing the database and the bus."""
+    assert run.several is not None
+    phases, load = run.several
+    table = table_of(
+        f"{backend}: the shift on one process and on {n}",
+        *("measure", "1 process", f"{n} processes", "ratio"),
+    )
+
+    def rate(cycles: Recorder) -> float:
+        return sum(len(cycles.latencies_ms[name]) for name in CYCLE_REQUESTS) / cycles.elapsed_s
+
+    pairs = [
+        ("110 cycle requests a second", rate(run.mixed[2]), rate(phases[2])),
+        ("their p50 ms", pct(cycle_ms(run.mixed, ALL), 50), pct(cycle_ms(phases, ALL), 50)),
+        ("their p99 ms", pct(cycle_ms(run.mixed, ALL), 99), pct(cycle_ms(phases, ALL), 99)),
+        (
+            "fixes answered a second",
+            run.load.fixes.statuses[OSMAND]["200"] / run.load.fixes.elapsed_s,
+            load.fixes.statuses[OSMAND]["200"] / load.fixes.elapsed_s,
+        ),
+        ("fix → page p50 ms", pct(run.load.to_page_ms(), 50), pct(load.to_page_ms(), 50)),
+        ("fix → page p99 ms", pct(run.load.to_page_ms(), 99), pct(load.to_page_ms(), 99)),
+    ]
+    for name, one, many in pairs:
+        table.add_row(name, f"{one:.1f}", f"{many:.1f}", f"{many / one:.2f}")
+    return table
+
+
 def targets(run: BackendRun) -> list[tuple[str, float, bool]]:
     failures = sum(
         n
@@ -351,7 +415,17 @@ def report(backend: str, run: BackendRun, args: argparse.Namespace) -> list[str]
     console.print(verdicts)
     for failure in load.page_failures:
         console.print(f"[bold red]{escape(failure)}[/]")
-    errors = report_server_errors([*run.alone, *run.mixed, load.fixes], run.server_log)
+    several = []
+    if run.several is not None:
+        phases, several_load = run.several
+        n = args.processes
+        console.print(
+            report_table(f"{backend}, the shift on {n} processes", phases, clients=args.dispatchers)
+        )
+        console.print(load_table(f"{backend}, {n} processes", several_load, args.pages))
+        console.print(scale_table(backend, run, n))
+        several = [*phases, several_load.fixes]
+    errors = report_server_errors([*run.alone, *run.mixed, load.fixes, *several], run.server_log)
     return [f"{backend}: {problem}" for problem in [*load.page_failures, *errors]]
 
 
@@ -363,6 +437,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--ticks", type=int, default=10, help="batches of fixes a second")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="then the shift on this many (PostgreSQL, NATS)"
+    )
     args = parse_args(parser, smoke={"dispatchers": 3, "units": 20, "pages": 2, "seconds": 3.0})
     problems: list[str] = []
     with cache_folder() as cache:
