@@ -86,6 +86,7 @@ DISPATCH_MS, EVENT_MS = 100.0, 150.0  # the targets of the two p99s
 UNITS_PER_CLIENT = 10
 EVENT_WAIT_S = 3.0  # how long the last fixes' events may take before they count as missing
 NATS_URL = "nats://127.0.0.1:4222"
+PARTITIONS = 16  # the servers' JIAOXUN_BUS_PARTITIONS
 TRACK_SLACK_S = 10  # seconds of tracks beyond the dispatchers' cycles
 
 Key = tuple[str, float, float]  # a fix: device, lon, lat (how bench_ingest finds its event)
@@ -291,7 +292,19 @@ def processes(settings: Settings, count: int, folder: Path) -> Iterator[list[str
             )
             for n in range(count)
         ]
+        settled(urls)
         yield urls
+
+
+def settled(urls: list[str], timeout_s: float = 60.0) -> None:
+    """Wait until the servers have shared the devices out: every part ingested by one."""
+    give_up = time.monotonic() + timeout_s
+    while time.monotonic() < give_up:
+        parts = [set(httpx.get(f"{u}/api/health").json().get("partitions", [])) for u in urls]
+        if all(parts) and sum(map(len, parts)) == len(set().union(*parts)) == PARTITIONS:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the {len(urls)} servers did not share the devices out in {timeout_s} s")
 
 
 # report

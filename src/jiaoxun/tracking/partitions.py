@@ -174,6 +174,13 @@ class Partitions:
         except (ValueError, TypeError, KeyError) as exc:
             await message.respond(json.dumps({"refused": f"not a fix: {exc}"}).encode())
             return
+        # queued now, in the order the fixes came; answered when its batch is stored, while
+        # the next ones are taken (a subscription hands its messages over one at a time)
+        task = asyncio.create_task(self._reply(message, raw))
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+
+    async def _reply(self, message: Msg, raw: RawFix) -> None:
         reason = await self._ingestor.wait_here(raw)
         await message.respond(json.dumps({"refused": reason}).encode())
 
