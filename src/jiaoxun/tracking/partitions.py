@@ -31,6 +31,7 @@ from datetime import datetime
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import KeyValueConfig, StorageType
@@ -200,6 +201,10 @@ class Partitions:
                 continue
             except NatsTimeout:
                 continue  # the owner died with it: ask the next one (a repeat is dropped)
+            except NatsError as exc:  # the bus itself away a moment: a 503 in the end, no 500
+                log.warning("fix of %s not asked of its owner yet: %s", raw.device_id, exc)
+                await asyncio.sleep(0.5)
+                continue
             refused: str | None = json.loads(reply.data)["refused"]
             return refused
         raise NoOwner(f"no server process takes the fixes of device {raw.device_id} now")
