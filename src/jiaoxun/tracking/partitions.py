@@ -8,7 +8,8 @@ keys expire `lease_s` after their last renewal. Every process says it is alive o
 members heard within a lease, in id order, so a process that starts takes its share and one
 that dies (its leases expire) leaves its share to the others. A process gives a partition up
 (stops serving it) before it deletes its lease, and one takes a partition only once no lease
-is held, so two never ingest one partition at once.
+is held, so two never ingest one partition at once (unless one stalls for longer than a lease:
+until it notices, each fix still goes to one of them, a queue group's).
 
 A fix that reaches a process not owning its device is asked of the owner over NATS (request and
 reply on `<name>.fixes.<partition>`), and the device is answered what the owner answered: "OK"
@@ -157,7 +158,10 @@ class Partitions:
         for partition in gained:
             if partition in self._leases and partition not in self._serving:
                 subject = f"{self._name}.fixes.{partition}"
-                self._serving[partition] = await self._client.subscribe(subject, cb=self._serve)
+                # one queue group: should a stalled old owner still serve, a fix goes to one
+                self._serving[partition] = await self._client.subscribe(
+                    subject, queue=f"{self._name}-ingest", cb=self._serve
+                )
         log.info("partitions %s now ingested here (%s)", gained, self.me)
 
     async def _give_up(self, partition: int, *, delete: bool = True) -> None:
