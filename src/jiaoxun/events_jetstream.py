@@ -72,7 +72,7 @@ class JetStreamBus:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: Client | None = None
         self._js: JetStreamContext | None = None
-        self._sending: set[asyncio.Future[None]] = set()
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -125,13 +125,12 @@ class JetStreamBus:
             self._local.publish(event)  # not connected (yet, or any more): this process only
             return
         payload = json.dumps(event.as_json(), ensure_ascii=False, allow_nan=False).encode()
-        future = asyncio.run_coroutine_threadsafe(self._send(event, payload), loop)
-        wrapped = asyncio.wrap_future(future, loop=loop)
-        loop.call_soon_threadsafe(self._track, wrapped)
+        loop.call_soon_threadsafe(self._start_sending, event, payload)
 
-    def _track(self, future: asyncio.Future[None]) -> None:
-        self._sending.add(future)
-        future.add_done_callback(self._sending.discard)
+    def _start_sending(self, event: Event, payload: bytes) -> None:
+        task = asyncio.create_task(self._send(event, payload))  # in the order published
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     async def _send(self, event: Event, payload: bytes) -> None:
         headers = {"Nats-Msg-Id": event.id}

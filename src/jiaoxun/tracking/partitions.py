@@ -26,8 +26,10 @@ import json
 import logging
 import uuid
 import zlib
+from collections.abc import Coroutine
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -146,9 +148,13 @@ class Partitions:
                 continue  # still held by the process that had it: it gives it up or expires
             gained.append(partition)
         if gained:
-            task = asyncio.create_task(self._take_over(gained))
-            self._work.add(task)
-            task.add_done_callback(self._work.discard)
+            self._spawn(self._take_over(gained))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` beside the caller, kept until done (cancelled when the process stops)."""
+        task = asyncio.create_task(work)
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
 
     async def _take_over(self, gained: list[int]) -> None:
         """What a start does for these devices: their tracks anew, every duty read from the
@@ -181,9 +187,7 @@ class Partitions:
             return
         # queued now, in the order the fixes came; answered when its batch is stored, while
         # the next ones are taken (a subscription hands its messages over one at a time)
-        task = asyncio.create_task(self._reply(message, raw))
-        self._work.add(task)
-        task.add_done_callback(self._work.discard)
+        self._spawn(self._reply(message, raw))
 
     async def _reply(self, message: Msg, raw: RawFix) -> None:
         reason = await self._ingestor.wait_here(raw)
