@@ -126,8 +126,12 @@ class Desk:
     deadline: float = math.inf
     #: the terminals' positions come in as a batch import, which the commander may post
     fixer: dict[str, str] = field(default_factory=dict)
+    #: the mean of a pause before each request (exponential): a person's pace; 0, back to back
+    think_s: float = 0.0
 
     async def call(self, name: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
+        if self.think_s:
+            await asyncio.sleep(self.rng.expovariate(1 / self.think_s))
         if time.perf_counter() >= self.deadline:
             raise PastDeadline
         return await self.recorder.call(self.client, name, method, path, **kw)
@@ -304,9 +308,11 @@ async def drive(
     seconds: float,
     health_s: float,
     cycles_start: asyncio.Event | None = None,
+    think_s: float = 0.0,
 ) -> list[Recorder]:
     """Log every desk in, then the health floor, then the 110 cycle (`cycles_start` is set as
-    it begins). With several servers' URLs, the desks are dealt round them."""
+    it begins), each desk pausing `think_s` on average before each of its requests. With
+    several servers' URLs, the desks are dealt round them."""
     timeout = httpx.Timeout(60.0)
     urls = [base_url] if isinstance(base_url, str) else list(base_url)
     desks = [
@@ -329,6 +335,8 @@ async def drive(
         if cycles_start is not None:
             cycles_start.set()
         working = [d for d in desks if "Authorization" in d.client.headers]
+        for desk in working:
+            desk.think_s = think_s
         cycles = await timed(working, lambda d: loop_until(d, seconds, run_cycle))
         if len(working) < len(desks):
             cycles.outcomes["desks without a token, sat out"] = len(desks) - len(working)

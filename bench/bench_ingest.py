@@ -143,7 +143,7 @@ class Fleet:
             "lon": repr(float(self.lon[d, second])),
             "timestamp": at.isoformat(),
             "speed": f"{self.speed_kph[d, second] / KNOTS_TO_KPH:.2f}",
-            "bearing": f"{self.course_deg[d, second]:.1f}",
+            "bearing": f"{min(self.course_deg[d, second], 359.9):.1f}",  # never "360.0"
             "accuracy": "5",
         }
 

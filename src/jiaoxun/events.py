@@ -9,11 +9,13 @@ several through NATS JetStream. Every event has an id, so that a listener drops 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 from sqlalchemy import event
@@ -36,6 +38,11 @@ class Event:
             "at": self.at,
             "data": self.data,
         }
+
+    @cached_property
+    def text(self) -> str:
+        """`as_json` as compact JSON text: encoded once, however many clients it goes to."""
+        return json.dumps(self.as_json(), separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Event:
@@ -80,18 +87,19 @@ class LocalBus:
         self._queue_size = queue_size
 
     def publish(self, event: Event) -> None:
-        with self._lock:
-            loop, queues = self._loop, list(self._queues)
+        loop = self._loop
         if loop is None or loop.is_closed():
             return
-        for queue in queues:
-            loop.call_soon_threadsafe(self._offer, queue, event)
+        loop.call_soon_threadsafe(self._offer, event)  # one wake of the loop, however many
 
-    @staticmethod
-    def _offer(queue: asyncio.Queue[Event], event: Event) -> None:
-        if queue.full():  # a client too slow to keep up loses its oldest events
-            queue.get_nowait()
-        queue.put_nowait(event)
+    def _offer(self, event: Event) -> None:
+        """On the loop: `event` to every subscriber's queue."""
+        with self._lock:
+            queues = list(self._queues)
+        for queue in queues:
+            if queue.full():  # a client too slow to keep up loses its oldest events
+                queue.get_nowait()
+            queue.put_nowait(event)
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """The loop the subscribers run on (the server's), unless a live one is bound."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,6 +92,43 @@ def test_a_stream_can_keep_only_one_units_moves(center: Center, phone: dict[str,
             event = ws.receive_json()
     assert (event["kind"], event["action"]) == ("unit", "moved")
     assert event["data"]["unit_id"] == phone["unit"]
+
+
+def test_the_fixes_that_come_while_a_batch_is_stored_are_the_next_batch(center: Center) -> None:
+    """A fix waits for no timer, and a burst still costs one transaction: while one batch is
+    under way, every fix that comes joins the next."""
+    ingestor = center.client.app.state.jiaoxun.ingestor
+    entered, release = threading.Event(), threading.Event()
+    stored = ingestor._outcome
+
+    def held(raws: Any, **kw: Any) -> Any:  # the batch under way stays in hand until released
+        entered.set()
+        release.wait(30)
+        return stored(raws, **kw)
+
+    device = f"burst-{center.kind}"
+    phone = {"device": device, "secret": _register(center, device, "JX07-1")}
+    start, batches = time.time(), ingestor.stats.batches
+    fixes = [{"lat": 45.7561 + k * 1e-4, "lon": 126.6412, "timestamp": start + k} for k in range(6)]
+    with ThreadPoolExecutor(len(fixes)) as pool:
+        ingestor._outcome = held
+        try:
+            first = pool.submit(_send, center, phone["device"], phone["secret"], **fixes[0])
+            assert entered.wait(30)
+            ingestor._outcome = stored
+            rest = [
+                pool.submit(_send, center, phone["device"], phone["secret"], **fix)
+                for fix in fixes[1:]
+            ]
+            deadline = time.monotonic() + 30
+            while ingestor._queue.qsize() < len(rest) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            ingestor._outcome = stored
+            release.set()
+        replies = [first.result(), *(r.result() for r in rest)]
+    assert [(r.status_code, r.text) for r in replies] == [(200, "OK")] * len(fixes)
+    assert ingestor.stats.batches - batches == 2
 
 
 def test_osmand_refuses_unknown_devices_and_bad_positions(

@@ -233,8 +233,10 @@ class Ingestor:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, (raw, future))
         return await future
 
-    async def run_forever(self, *, wait_s: float = 0.05) -> None:
-        """Drain the queue in batches until cancelled. When cancelled (the server stops), the
+    async def run_forever(self, *, wait_s: float = 0.0) -> None:
+        """Drain the queue in batches until cancelled: what came while the batch before was
+        being stored (and in `wait_s` more) is the next batch, so that a fix waits for no
+        timer, and a burst still costs one transaction. When cancelled (the server stops), the
         batch in hand and every fix still queued are stored first: each was answered "OK"."""
         self._loop, queue = asyncio.get_running_loop(), asyncio.Queue[Queued]()
         self._queue = queue
@@ -243,7 +245,7 @@ class Ingestor:
         try:
             while True:
                 batch.append(await queue.get())
-                await asyncio.sleep(wait_s)  # let a burst gather into one batch
+                await asyncio.sleep(wait_s)  # the fixes handed over with this one join it
                 while len(batch) < self.batch_size and not queue.empty():
                     batch.append(queue.get_nowait())
                 job = asyncio.ensure_future(asyncio.to_thread(self._answer, batch))

@@ -155,14 +155,29 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=2048)  # the city map: 650 KB, 150 KB gzipped
     add_guards(app, settings)
     add_error_handlers(app)
+
+    @app.get("/api/health", tags=["health"])
+    def health() -> dict[str, object]:
+        """Liveness and database reachability, for probes (no token needed); with several
+        server processes, the parts of the devices this one ingests."""
+        with sessions() as session:
+            session.connection(execution_options={"read_only": True}).execute(text("SELECT 1"))
+        reply: dict[str, object] = {"status": "ok", "version": __version__}
+        if isinstance(ingestor.router, Partitions):
+            reply["partitions"] = sorted(ingestor.router.owned)
+        return reply
+
+    # a request is matched against the routers in this order: the devices' fixes (hundreds a
+    # second) and the dispatchers' work first; no path is matched by two routers but the
+    # photos' and the accidents' (in their order)
     routers = (
+        tracking_router,
+        incidents_router,
+        stream_router,
+        units_router,
         users_router,
         user_admin_router,
-        stream_router,
-        incidents_router,
         config_router,
-        units_router,
-        tracking_router,
         audit_router,
         city_router,
         me_router,
@@ -180,17 +195,6 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
-
-    @app.get("/api/health", tags=["health"])
-    def health() -> dict[str, object]:
-        """Liveness and database reachability, for probes (no token needed); with several
-        server processes, the parts of the devices this one ingests."""
-        with sessions() as session:
-            session.connection(execution_options={"read_only": True}).execute(text("SELECT 1"))
-        reply: dict[str, object] = {"status": "ok", "version": __version__}
-        if isinstance(ingestor.router, Partitions):
-            reply["partitions"] = sorted(ingestor.router.owned)
-        return reply
 
     mount_pages(app, settings)
 

@@ -180,7 +180,7 @@ async def _stream(
             try:
                 async for event in events:
                     if viewer.sees(event) and not (moves_of and _moves_of_another(event, moves_of)):
-                        await websocket.send_json(event.as_json())
+                        await websocket.send_text(event.text)
             except (WebSocketDisconnect, OSError):
                 pass  # gone while an event was on its way
             tasks.cancel_scope.cancel()
