@@ -26,18 +26,17 @@ def test_every_route_is_reached_by_its_own_paths(center: Center) -> None:
         if path is None:
             continue
         for method in getattr(route, "methods", None) or {"WS"}:
-            for sample in ("1", "x"):
-                scope = {
-                    "type": "websocket" if method == "WS" else "http",
-                    "path": re.sub(r"\{[^}]+\}", sample, path),
-                    "method": method,
-                    "root_path": "",
-                }
-                first = next((r for r in routes if r.matches(scope)[0] is Match.FULL), None)
-                if first is None:  # a typed parameter ({n:int}) that the sample is not
-                    continue
-                if first is not route and getattr(first, "path", None) != path:
-                    hidden.append((method, scope["path"], path, getattr(first, "path", None)))
+            scope = {
+                "type": "websocket" if method == "WS" else "http",
+                "path": re.sub(r"\{[^}]+\}", "1", path),
+                "method": method,
+                "root_path": "",
+            }
+            first = next((r for r in routes if r.matches(scope)[0] is Match.FULL), None)
+            if first is None:  # a mount of static files, asked for as a WebSocket
+                continue
+            if first is not route and getattr(first, "path", None) != path:
+                hidden.append((method, scope["path"], path, getattr(first, "path", None)))
     # a literal segment where another route has a parameter: the literal route must come first
-    assert [h for h in hidden if "x" not in h[1].split("/")] == []
+    assert hidden == []
     assert len(routes) > 100
