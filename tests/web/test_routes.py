@@ -1,11 +1,16 @@
 """The routes as the server matches them: no route hides another, whatever order the routers
-are included in (the busiest come first)."""
+are included in (the busiest come first), and none sends a request to a worker thread for a
+dependency that does not block."""
 
 from __future__ import annotations
 
+import inspect
 import re
 
 from center import Center
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
 from starlette.routing import BaseRoute, Match
 
 
@@ -40,3 +45,36 @@ def test_every_route_is_reached_by_its_own_paths(center: Center) -> None:
     # a literal segment where another route has a parameter: the literal route must come first
     assert hidden == []
     assert len(routes) > 100
+
+
+#: the dependencies that may block (they read the database): the rest are async, for a sync
+#: dependency costs every request a hop to a worker thread and back
+BLOCKING = {"request_session", "current_token", "counter_of"}
+
+
+def _sync_dependencies(dependant: Dependant) -> set[str]:
+    found: set[str] = set()
+    for sub in dependant.dependencies:
+        call = sub.call
+        if call is not None and not (
+            inspect.iscoroutinefunction(call)
+            or inspect.isgeneratorfunction(call)
+            or isinstance(call, SecurityBase)  # the bearer header, read on the loop
+        ):
+            found.add(getattr(call, "__name__", repr(call)))
+        found |= _sync_dependencies(sub)
+    return found
+
+
+def test_only_the_dependencies_that_read_the_database_take_a_worker_thread(
+    center: Center,
+) -> None:
+    by_route = {
+        route.path: _sync_dependencies(route.dependant)
+        for route in _routes(center.client.app)
+        if isinstance(route, APIRoute)
+    }
+    assert {path: names - BLOCKING for path, names in by_route.items() if names - BLOCKING} == {}
+    # a device's fix, hundreds a second, waits for no thread but its batch's
+    assert by_route["/api/osmand"] == set()
+    assert by_route["/api/incidents/{incident_id}/recommendations"] == {"current_token"}

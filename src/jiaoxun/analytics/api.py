@@ -25,7 +25,7 @@ Reader = Annotated[User, Depends(requires(Permission.READ_STATISTICS))]
 Recorder = Annotated[User, Depends(requires(Permission.CONFIGURE))]
 
 
-def ask(
+async def ask(
     period: Annotated[
         Literal["day", "week", "month", "quarter", "year", "custom"],
         Query(description="the period's kind"),

@@ -44,7 +44,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _either(*permissions: Permission) -> Any:
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if not any(may(user.role, p) for p in permissions):
             names = " or ".join(p.value.replace("_", " ") for p in permissions)
             raise NotAllowed(f"role {user.role.value} may not {names}")

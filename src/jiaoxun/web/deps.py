@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,14 +70,20 @@ class AppState:
         self.public = TokenBuckets(rate_per_s=per_min / 60, burst=per_min)
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
+    """(async, as every dependency that neither reads nor waits: a sync one costs each request
+    a hop to a worker thread and back)"""
+    return _state_of(request)
+
+
+def _state_of(request: Request) -> AppState:
     state: AppState = request.app.state.jiaoxun
     return state
 
 
 def request_session(request: Request) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent; a GET only reads."""
-    with app_state(request).sessions() as session, session.begin():
+    with _state_of(request).sessions() as session, session.begin():
         if request.method in {"GET", "HEAD"}:
             session.connection(execution_options={"read_only": True})
         yield session
@@ -115,7 +121,7 @@ def current_token(
 SignedIn = Annotated[ApiToken, Depends(current_token)]
 
 
-def current_user(token: SignedIn) -> User:
+async def current_user(token: SignedIn) -> User:
     """The user of the bearer token, once his password is his own (not a first-login or reset
     one)."""
     if token.user.must_change_password:
@@ -126,10 +132,10 @@ def current_user(token: SignedIn) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def requires(permission: Permission) -> Callable[[User], User]:
+def requires(permission: Permission) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets through only users whose role grants `permission`."""
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if not may(user.role, permission):
             raise NotAllowed(f"role {user.role.value} may not {permission.value.replace('_', ' ')}")
         return user
@@ -137,7 +143,7 @@ def requires(permission: Permission) -> Callable[[User], User]:
     return check
 
 
-def public_client(request: Request, state: StateDep) -> str:
+async def public_client(request: Request, state: StateDep) -> str:
     """The client address of a request to the public API, within its limit per minute."""
     address = request.client.host if request.client else "unknown"
     wait_s = state.public.take(address)
@@ -157,7 +163,7 @@ PublicClient = Annotated[str, Depends(public_client)]
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="row id")]
 
 
-def now() -> datetime:
+async def now() -> datetime:
     return datetime.now(UTC)
 
 
