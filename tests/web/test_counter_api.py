@@ -10,8 +10,9 @@ import re
 import secrets
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx2 as httpx
 import pytest
@@ -37,6 +38,7 @@ from jiaoxun.users.roles import Role
 from jiaoxun.web.deps import now as server_now
 
 SHANGHAI_OFFSET = timedelta(hours=8)
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -164,8 +166,11 @@ def test_the_whole_cycle(counter: Center) -> None:
     assert walk_in["state"] == "waiting"
     assert not walk_in["booked"]
 
-    # a booked citizen whose slot began 5 minutes ago checks in: he goes first
-    slot_start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    # a booked citizen whose slot began 5 minutes ago (today still, in Beijing) checks in:
+    # he goes first
+    now = datetime.now(UTC).replace(microsecond=0)
+    midnight = datetime.combine(now.astimezone(BEIJING).date(), time(), tzinfo=BEIJING)
+    slot_start = max(now - timedelta(minutes=5), midnight.astimezone(UTC))
     code, booking_id = booking(center, kiosk_id=own, service_code=first, starts_at=slot_start)
     booked = ok(clerk(center, "/api/counter/check-in", {"code": code}), 201)
     assert re.fullmatch(r"B\d{3}", booked["number"])

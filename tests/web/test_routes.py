@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import inspect
 import re
+from typing import Any
 
+import anyio.to_thread
+import pytest
 from center import Center
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -78,3 +81,29 @@ def test_only_the_dependencies_that_read_the_database_take_a_worker_thread(
     # a device's fix, hundreds a second, waits for no thread but its batch's
     assert by_route["/api/osmand"] == set()
     assert by_route["/api/incidents/{incident_id}/recommendations"] == {"current_token"}
+
+
+def test_a_dispatchers_request_takes_a_worker_thread_four_times_and_a_fix_never(
+    center: Center, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each call to a worker thread waits for the event loop to take it up and hand it back:
+    a request makes the calls its blocking work needs (the token read, the session begun, the
+    endpoint, the session ended), none for a dependency or a reply check."""
+    calls: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(getattr(func, "__name__", type(func).__name__))
+        return await run_sync(func, *args, **kwargs)
+
+    body = {"lon": 126.64, "lat": 45.75, "category_code": "020100", "description": "hops"}
+    incident = center.call("POST", "/api/incidents", json=body).json()
+    center.as_("dispatcher")  # logged in before counting
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    reply = center.call("GET", f"/api/incidents/{incident['id']}/recommendations")
+    assert reply.status_code == 200, reply.text
+    assert len(calls) == 4, calls
+    calls.clear()
+    reply = center.client.get("/api/osmand", params={"id": "nobody", "lat": 45.75, "lon": 126.64})
+    assert reply.status_code == 401  # refused on the loop, as a known device's fix is queued
+    assert calls == []

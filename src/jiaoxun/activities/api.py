@@ -16,8 +16,9 @@ from jiaoxun.inputs import Instant
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import Now, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api/activities", tags=["activities"])
+router = APIRouter(prefix="/api/activities", tags=["activities"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 Crew = Annotated[User, Depends(requires(Permission.ACT_ON_ORDERS))]
 _ERRORS: dict[int | str, dict[str, Any]] = {

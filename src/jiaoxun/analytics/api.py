@@ -19,8 +19,9 @@ from jiaoxun.audit import service as audit
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import Now, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(tags=["statistics"])
+router = APIRouter(tags=["statistics"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_STATISTICS))]
 Recorder = Annotated[User, Depends(requires(Permission.CONFIGURE))]
 

@@ -13,8 +13,9 @@ from jiaoxun.inputs import Instant
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import SessionDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"], route_class=Route)
 
 
 class AuditOut(BaseModel):

@@ -13,8 +13,9 @@ from jiaoxun.city.service import gazetteer_for
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api", tags=["city"])
+router = APIRouter(prefix="/api", tags=["city"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 #: the map changes only when the city is rebuilt, which restarts the server
 MAP_CACHE = "private, max-age=300"

@@ -51,8 +51,9 @@ from jiaoxun.units.models import Officer, Unit
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import CurrentUser, Now, RowId, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(tags=["duty"])
+router = APIRouter(tags=["duty"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 Manager = Annotated[User, Depends(requires(Permission.MANAGE_DUTY))]
 Assigner = Annotated[User, Depends(requires(Permission.ASSIGN_CREWS))]

@@ -13,8 +13,9 @@ from jiaoxun.geo.accuracy import Accuracy
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import Now, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api/eta", tags=["eta"])
+router = APIRouter(prefix="/api/eta", tags=["eta"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 
 

@@ -36,8 +36,9 @@ from jiaoxun.incidents.transitions import get_incident
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import AppState, Now, RowId, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api", tags=["incidents"])
+router = APIRouter(prefix="/api", tags=["incidents"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 Dispatcher = Annotated[User, Depends(requires(Permission.TAKE_CALLS))]
 Crew = Annotated[User, Depends(requires(Permission.ACT_ON_ORDERS))]

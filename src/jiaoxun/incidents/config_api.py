@@ -15,8 +15,9 @@ from jiaoxun.incidents.targets import Tier
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import SessionDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api", tags=["reference"])
+router = APIRouter(prefix="/api", tags=["reference"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 Configurer = Annotated[User, Depends(requires(Permission.CONFIGURE))]
 CodePath = Annotated[str, Path(pattern=r"^\d{6}$")]

@@ -17,8 +17,9 @@ from jiaoxun.services.slots import BookingRules, kiosk_of, rules_of
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import Now, PublicClient, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(tags=["catalogue"])
+router = APIRouter(tags=["catalogue"], route_class=Route)
 
 Configurer = Annotated[User, Depends(requires(Permission.CONFIGURE))]
 CodePath = Annotated[str, Path(min_length=1, max_length=20, description='e.g. "JG-01"')]

@@ -18,8 +18,9 @@ from jiaoxun.services.slots import kiosk_of
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, Role
 from jiaoxun.web.deps import Now, PublicClient, RowId, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(tags=["kiosk counter"])
+router = APIRouter(tags=["kiosk counter"], route_class=Route)
 Clerk = Annotated[User, Depends(requires(Permission.SERVE_CITIZENS))]
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 

@@ -32,8 +32,9 @@ from jiaoxun.services.slots import BookingRules, bookable_service, kiosk_of, ope
 from jiaoxun.traffic.plates import check_plate
 from jiaoxun.traffic.violations import public_violations
 from jiaoxun.web.deps import AppState, Now, PublicClient, SessionDep, StateDep
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api/public", tags=["citizens"])
+router = APIRouter(prefix="/api/public", tags=["citizens"], route_class=Route)
 
 
 def _rules(state: AppState) -> BookingRules:

@@ -50,8 +50,9 @@ from jiaoxun.units.models import Unit
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import AppState, Now, RowId, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(tags=["tracking"])
+router = APIRouter(tags=["tracking"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 Manager = Annotated[User, Depends(requires(Permission.MANAGE_UNITS))]
 Configurer = Annotated[User, Depends(requires(Permission.CONFIGURE))]

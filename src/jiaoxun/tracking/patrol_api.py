@@ -24,8 +24,9 @@ from jiaoxun.tracking.shifts import check_in_by_hand, shift_report
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, Role
 from jiaoxun.web.deps import AppState, Now, RowId, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(tags=["patrol"])
+router = APIRouter(tags=["patrol"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 Manager = Annotated[User, Depends(requires(Permission.MANAGE_UNITS))]
 ShiftAt = Annotated[

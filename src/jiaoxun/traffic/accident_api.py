@@ -33,8 +33,9 @@ from jiaoxun.traffic.models import Accident, AccidentState
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission
 from jiaoxun.web.deps import AppState, Now, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api/traffic", tags=["traffic"])
+router = APIRouter(prefix="/api/traffic", tags=["traffic"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 Handler = Annotated[User, Depends(requires(Permission.HANDLE_TRAFFIC))]
 AccidentId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -32,8 +32,9 @@ from jiaoxun.traffic.models import (
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, Role, may
 from jiaoxun.web.deps import AppState, CurrentUser, Now, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api/traffic", tags=["traffic"])
+router = APIRouter(prefix="/api/traffic", tags=["traffic"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 Handler = Annotated[User, Depends(requires(Permission.HANDLE_TRAFFIC))]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

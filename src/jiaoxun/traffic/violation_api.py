@@ -30,8 +30,9 @@ from jiaoxun.traffic.violation_schemas import (
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, may
 from jiaoxun.web.deps import AppState, CurrentUser, Now, RowId, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api/traffic", tags=["traffic"])
+router = APIRouter(prefix="/api/traffic", tags=["traffic"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 Traffic = Annotated[User, Depends(requires(Permission.HANDLE_TRAFFIC))]
 Configurer = Annotated[User, Depends(requires(Permission.CONFIGURE))]

@@ -13,8 +13,9 @@ from jiaoxun.units.schemas import OfficerOut, UnitOut, UnitStatusIn
 from jiaoxun.users.models import User
 from jiaoxun.users.roles import Permission, Role
 from jiaoxun.web.deps import Now, RowId, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api/units", tags=["units"])
+router = APIRouter(prefix="/api/units", tags=["units"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_OPERATIONS))]
 Manager = Annotated[User, Depends(requires(Permission.MANAGE_UNITS))]
 

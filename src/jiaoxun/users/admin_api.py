@@ -33,8 +33,9 @@ from jiaoxun.users.service import (
     set_active,
 )
 from jiaoxun.web.deps import AppState, Now, RowId, SessionDep, StateDep, requires
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+router = APIRouter(prefix="/api/users", tags=["users"], route_class=Route)
 Reader = Annotated[User, Depends(requires(Permission.READ_USERS))]
 Admin = Annotated[User, Depends(requires(Permission.MANAGE_USERS))]
 

@@ -25,9 +25,10 @@ from jiaoxun.users.schemas import (
 )
 from jiaoxun.users.service import revoke_token
 from jiaoxun.web.deps import Now, SessionDep, SignedIn, StateDep
+from jiaoxun.web.routing import Route
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
-me_router = APIRouter(prefix="/api/me", tags=["me"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=Route)
+me_router = APIRouter(prefix="/api/me", tags=["me"], route_class=Route)
 _THROTTLED = {"description": "too many wrong passwords (the account or the address waits)"}
 
 

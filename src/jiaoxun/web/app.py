@@ -55,6 +55,7 @@ from jiaoxun.web.errors import add_error_handlers
 from jiaoxun.web.guards import add_guards
 from jiaoxun.web.logs import redact_access_log
 from jiaoxun.web.pages import mount_pages
+from jiaoxun.web.routing import Route
 from jiaoxun.web.stream import purge_tickets
 from jiaoxun.web.stream import router as stream_router
 
@@ -152,6 +153,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         openapi_url=None,
     )
     app.state.jiaoxun = state
+    app.router.route_class = Route  # the app's own routes (health, pages) as the routers' are
     app.add_middleware(GZipMiddleware, minimum_size=2048)  # the city map: 650 KB, 150 KB gzipped
     add_guards(app, settings)
     add_error_handlers(app)

@@ -31,8 +31,9 @@ from jiaoxun.units.models import Unit
 from jiaoxun.users.models import ApiToken, StreamTicket
 from jiaoxun.users.roles import Permission, Role, may
 from jiaoxun.web.deps import AppState, CurrentUser, Now, StateDep, read_session
+from jiaoxun.web.routing import Route
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=Route)
 TTL = timedelta(seconds=30)
 RECHECK_S = 5.0  # how soon a revoked or expired token's socket closes
 _POLICY_VIOLATION = 1008
