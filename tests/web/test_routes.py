@@ -51,8 +51,9 @@ def test_every_route_is_reached_by_its_own_paths(center: Center) -> None:
 
 
 #: the dependencies that may block (they read the database): the rest are async, for a sync
-#: dependency costs every request a hop to a worker thread and back
-BLOCKING = {"request_session", "current_token", "counter_of"}
+#: dependency costs every request a hop to a worker thread and back (the request's session, a
+#: generator, is entered and left in worker threads: the next test counts those hops)
+BLOCKING = {"current_token", "counter_of"}
 
 
 def _sync_dependencies(dependant: Dependant) -> set[str]:

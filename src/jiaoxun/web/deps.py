@@ -71,19 +71,17 @@ class AppState:
 
 
 async def app_state(request: Request) -> AppState:
-    """(async, as every dependency that neither reads nor waits: a sync one costs each request
-    a hop to a worker thread and back)"""
-    return _state_of(request)
-
-
-def _state_of(request: Request) -> AppState:
+    """The app's state. Async, as is every dependency that neither reads nor waits: a sync one
+    costs each request a hop to a worker thread and back."""
     state: AppState = request.app.state.jiaoxun
     return state
 
 
-def request_session(request: Request) -> Iterator[Session]:
+def request_session(
+    request: Request, state: Annotated[AppState, Depends(app_state)]
+) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent; a GET only reads."""
-    with _state_of(request).sessions() as session, session.begin():
+    with state.sessions() as session, session.begin():
         if request.method in {"GET", "HEAD"}:
             session.connection(execution_options={"read_only": True})
         yield session
