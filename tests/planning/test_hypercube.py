@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from jiaoxun.errors import InvalidInput
+from jiaoxun.planning import hypercube
 from jiaoxun.planning.hypercube import HypercubeModel, KioskHypercube
 from jiaoxun.planning.hypercube_approx import ApproximateHypercube, correction_factors
 
@@ -111,6 +112,43 @@ def test_kiosks_of_one_car_equal_the_hypercube(line: str) -> None:
     np.testing.assert_allclose(kiosks.state_probability, plain.state_probability, rtol=1e-9)
     np.testing.assert_allclose(kiosks.dispatch_fraction, plain.dispatch_fraction, rtol=1e-9)
     assert kiosks.mean_travel_time_s == pytest.approx(plain.mean_travel_time_s)
+
+
+def generator_solution(rate: np.ndarray, preference: np.ndarray) -> np.ndarray:
+    """Zero-line state probabilities from the dense generator (bit n of a state: car n busy)."""
+    n_units = preference.shape[1]
+    generator = np.zeros((1 << n_units, 1 << n_units))
+    for s in range(1 << n_units):
+        for n in range(n_units):
+            if s >> n & 1:
+                generator[s, s ^ (1 << n)] += 1.0
+        for j, order in enumerate(preference):
+            free = [n for n in order if not s >> n & 1]
+            if free:
+                generator[s, s | (1 << free[0])] += rate[j]
+    np.fill_diagonal(generator, -generator.sum(axis=1))
+    a = generator.T.copy()
+    a[-1] = 1.0
+    return np.linalg.solve(a, np.eye(1 << n_units)[-1])
+
+
+def test_over_relaxed_sweeps_reach_the_direct_solution_in_fewer_sweeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    preference, _ = distance_city(9, 27, seed=11)
+    rate = np.random.default_rng(11).random(27)
+    rate *= 0.6 * 9 / rate.sum()
+    direct = generator_solution(rate, preference)
+    model = HypercubeModel.from_rates(rate, preference, line="zero")
+    relaxed = model.solve()
+    monkeypatch.setattr(hypercube, "RELAXATION", 1.0)
+    plain = model.solve()
+    assert relaxed.state_probability is not None
+    assert plain.state_probability is not None
+    assert relaxed.iterations < 0.8 * plain.iterations
+    gap = np.abs(relaxed.state_probability - direct).max()
+    assert gap <= np.abs(plain.state_probability - direct).max()
+    assert gap < 1e-8 * direct.max()
 
 
 def test_one_kiosk_is_erlang_c() -> None:

