@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 from center import Center
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
 from jiaoxun.geo.coords import wgs84_to_gcj02
+from jiaoxun.units.models import Unit
 
 ROBBERY = "010200"  # priority 1: three units from three zones
 CENTRE = (126.65, 45.745)
@@ -180,6 +181,26 @@ def test_recommendations_rank_every_unit_by_road_eta(
     assert len({c["zone"] for c in chosen}) == 3
     assert rec["shortfall"] == 0
     assert {v["tier"] for v in rec["verdicts"]} >= {"3分钟", "5分钟"}
+
+
+def test_recommendations_read_the_fleet_as_rows_not_as_unit_objects(
+    center: Center, incident: dict[str, Any]
+) -> None:
+    """The fleet is read as plain rows: loading every unit as an ORM object cost a
+    province-sized fleet most of its recommendation."""
+    loaded: list[Unit] = []
+
+    def count(unit: Unit, _context: object) -> None:
+        loaded.append(unit)
+
+    event.listen(Unit, "load", count)
+    try:
+        reply = center.call("GET", f"/api/incidents/{incident['id']}/recommendations")
+    finally:
+        event.remove(Unit, "load", count)
+    assert reply.status_code == 200, reply.text
+    assert len(reply.json()["candidates"]) == 27
+    assert loaded == []
 
 
 def test_multi_point_dispatch_and_the_order_lifecycle(

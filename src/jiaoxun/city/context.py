@@ -7,6 +7,7 @@ zone a point is in, whether it is a key site (for the 1-minute tier), where each
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -55,7 +56,11 @@ class CityContext:
         return self.zones[int(np.argmin(distance))]
 
     def zone_by_id(self, zone_id: int | None) -> ZoneInfo | None:
-        return next((z for z in self.zones if z.id == zone_id), None)
+        return self._zone_of_id.get(zone_id) if zone_id is not None else None
+
+    @cached_property
+    def _zone_of_id(self) -> dict[int, ZoneInfo]:
+        return {z.id: z for z in self.zones}
 
     def place_class_at(self, lon: float, lat: float) -> str | None:
         """ "key_site" within `KEY_SITE_RADIUS_M` of a key patrol point, else None."""

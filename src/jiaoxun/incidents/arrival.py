@@ -21,14 +21,14 @@ from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from jiaoxun.audit.service import record
 from jiaoxun.geo.osm import haversine_m
 from jiaoxun.incidents import verdicts
 from jiaoxun.incidents.lifecycle import ACTIVE_ORDER_STATES
-from jiaoxun.incidents.models import DispatchOrder
+from jiaoxun.incidents.models import ACTIVE_ORDERS_SQL, DispatchOrder
 from jiaoxun.incidents.transitions import announce_order
 
 #: the name GPS-proved arrivals are audited under
@@ -53,12 +53,22 @@ def gps_arrivals(
     by_unit: dict[int, list[UnitFix]] = defaultdict(list)
     for fix in sorted(fixes, key=lambda f: f.at):
         by_unit[fix.unit_id].append(fix)
-    if not by_unit:
+    # the units holding an order under way and not yet proved, found by the index of the orders
+    # under way: a province's batch names hundreds of units, and a few have an order
+    waiting = set(
+        session.scalars(
+            select(DispatchOrder.unit_id).where(
+                text(ACTIVE_ORDERS_SQL), DispatchOrder.gps_arrived_at.is_(None)
+            )
+        )
+    )
+    units = [u for u in by_unit if u in waiting]
+    if not units:
         return []
     orders = session.scalars(
         select(DispatchOrder)
         .where(
-            DispatchOrder.unit_id.in_(by_unit),
+            DispatchOrder.unit_id.in_(units),
             DispatchOrder.state.in_(ACTIVE_ORDER_STATES),
             DispatchOrder.gps_arrived_at.is_(None),
         )

@@ -29,7 +29,9 @@ from jiaoxun.units.models import Unit
 
 #: origins of an incident record
 LIVE, IMPORTED, SIMULATED = "live", "imported", "simulated"
-_ACTIVE_ORDERS = "state IN ('issued', 'acknowledged', 'en_route', 'arrived')"
+#: the orders under way, as SQL: the predicate of their partial index (a query that states it
+#: word for word is answered from that index, by SQLite too)
+ACTIVE_ORDERS_SQL = "state IN ('issued', 'acknowledged', 'en_route', 'arrived')"
 
 
 class Source(enum.StrEnum):
@@ -179,8 +181,8 @@ class DispatchOrder(Base):
             "uq_dispatch_order_active_unit",
             "unit_id",
             unique=True,
-            sqlite_where=text(_ACTIVE_ORDERS),
-            postgresql_where=text(_ACTIVE_ORDERS),
+            sqlite_where=text(ACTIVE_ORDERS_SQL),
+            postgresql_where=text(ACTIVE_ORDERS_SQL),
         ),
         # a unit's orders by time: the patrol duty reads them at every batch of fixes
         Index("ix_dispatch_order_unit_issued", "unit_id", "issued_at"),
