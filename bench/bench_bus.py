@@ -5,7 +5,9 @@ Each bus carries `--events` domain events (about 200 bytes of JSON with an id), 
 at a time as a server emits them (each publish waits for the broker's reply: JetStream's ack
 that the event is stored, Redis's stream id), and read by one consumer group / durable pull
 consumer that acknowledges every event. Figures: events per second end to end, and publish →
-consume latency p50 / p99; every event is checked to arrive exactly once, in order.
+consume latency p50 / p99; every event is checked to arrive exactly once, in order. Then the
+server's own bus (`JetStreamBus`) between two instances, flat out, each event in a message of
+its own against 25 in one message (`publish_many`, an ingestion batch's moves).
 
     .venv/bin/python bench/bench_bus.py [--events 20000] [--smoke]
 
@@ -31,9 +33,13 @@ from rich.console import Console
 from rich.table import Table
 
 from harness import parse_args
+from jiaoxun.events import Event
+from jiaoxun.events_jetstream import JetStreamBus
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 NATS_URL = "nats://127.0.0.1:4222"
+#: the moves of one ingestion batch of a server (about 22 fixes a batch measured by bench_ingest)
+PER_BATCH = 25
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,50 @@ async def _jetstream(n: int) -> Result:
     return Result("NATS JetStream (file store, pull, ack)", n, seconds, np.array(latency))
 
 
+async def _server_bus(n: int, per_message: int) -> Result:
+    """The server's own bus (`JetStreamBus`) between two processes' instances, flat out: `n`
+    "unit moved" events published `per_message` at a time (`publish_many`, as an ingestion
+    batch publishes its moves; 1: each on its own, as before), read on the other instance."""
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    a, b = JetStreamBus(NATS_URL, name=name), JetStreamBus(NATS_URL, name=name)
+    await a.open()
+    await b.open()
+    seen: list[int] = []
+    latency: list[float] = []
+    try:
+        with b.subscribe() as events:
+
+            async def consume() -> None:
+                async for e in events:
+                    latency.append((time.perf_counter() - e.data["sent"]) * 1000.0)
+                    seen.append(e.data["n"])
+                    if len(seen) == n:
+                        return
+
+            reading = asyncio.create_task(consume())
+            start = time.perf_counter()
+            for first in range(0, n, per_message):
+                moves = [
+                    Event(
+                        "unit", "moved", {"n": i, "unit_id": i % 300, "sent": time.perf_counter()}
+                    )
+                    for i in range(first, min(first + per_message, n))
+                ]
+                a.publish_many(moves)
+                await asyncio.sleep(0)  # the loop sends while the next batch is made
+            await asyncio.wait_for(reading, timeout=120)
+            seconds = time.perf_counter() - start
+    finally:
+        await a.close()
+        await b.close()
+        client = await nats.connect(NATS_URL)
+        await client.jetstream().delete_stream(name)
+        await client.close()
+    checked(f"JetStreamBus {per_message} a message", seen, n)
+    what = "one event a message" if per_message == 1 else f"{per_message} events a message"
+    return Result(f"the server's JetStreamBus, {what}", n, seconds, np.array(latency))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
@@ -177,6 +227,7 @@ def main() -> None:
     console = Console(width=120)
     results = [in_process(args.events), redis_streams(args.events)]
     results.append(asyncio.run(_jetstream(args.events)))
+    results += [asyncio.run(_server_bus(args.events, k)) for k in (1, PER_BATCH)]
     table = Table(title=f"{args.events:,} events, one publisher and one consumer, loopback")
     for column in ("bus", "events/s", "p50 ms", "p99 ms", "vs baseline"):
         table.add_column(column)
@@ -187,6 +238,10 @@ def main() -> None:
     console.print(table)
     redis_rate, nats_rate = results[1].rate, results[2].rate
     console.print(f"Redis Streams / JetStream throughput: {redis_rate / nats_rate:.2f}x")
+    single, batched = results[3].rate, results[4].rate
+    console.print(
+        f"the server's bus, {PER_BATCH} events a message / one a message: {batched / single:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import re
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -303,9 +303,9 @@ class CountingBus(LocalBus):
         super().__init__()
         self.counts: Counter[str] = Counter()
 
-    def publish(self, event: Event) -> None:
-        self.counts[f"{event.kind} {event.action}"] += 1
-        super().publish(event)
+    def publish_many(self, events: Sequence[Event]) -> None:
+        self.counts.update(f"{e.kind} {e.action}" for e in events)
+        super().publish_many(events)
 
 
 @dataclass
@@ -396,9 +396,11 @@ def steps_timed(ingestor: Ingestor, engine: Engine, result: IngestRun) -> Iterat
         stack.enter_context(patch.object(pipeline, "snap_fixes", snap))
         zones = timed(clock, "zone lookup", ingestor.fences.zones_at)
         stack.enter_context(patch.object(ingestor.fences, "zones_at", zones))
-        for name in ("_duty", "_persist", "_publish"):
+        for name in ("_duty", "_persist", "_moves"):
             step = timed(clock, name, getattr(ingestor, name))
             stack.enter_context(patch.object(ingestor, name, step))
+        publish = timed(clock, "publish", ingestor.bus.publish_many)
+        stack.enter_context(patch.object(ingestor.bus, "publish_many", publish))
         announce = timed(clock, "announced", service.announced)
         stack.enter_context(patch.object(service, "announced", announce))
         for method in ("execute", "scalars"):
@@ -795,7 +797,7 @@ def steps_table(run: BackendRun) -> Table:
         **persist,
         "persist: rest, row dicts and Device objects": steps["_persist"] - sum(persist.values()),
         "commit": steps["commit"],
-        "build and publish events": steps["_publish"] + steps["announced"],
+        "build and publish events": steps["_moves"] + steps["announced"] + steps["publish"],
     }
     rows["rest: sessions, counting"] = ingest.total_s - sum(rows.values())
     table = table_of(

@@ -12,7 +12,7 @@ import asyncio
 import json
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -68,6 +68,10 @@ class EventBus(Protocol):
     def publish(self, event: Event) -> None:
         """Publish `event`, from any thread."""
 
+    def publish_many(self, events: Sequence[Event]) -> None:
+        """Publish `events` in their order, from any thread, at once: a commit's events, an
+        ingestion batch's moves (one wake of the loop, one message on a shared bus)."""
+
     def subscribe(self) -> Subscription:
         """Every event published from now on, on the running loop."""
 
@@ -87,19 +91,23 @@ class LocalBus:
         self._queue_size = queue_size
 
     def publish(self, event: Event) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        loop.call_soon_threadsafe(self._offer, event)  # one wake of the loop, however many
+        self.publish_many((event,))
 
-    def _offer(self, event: Event) -> None:
-        """On the loop: `event` to every subscriber's queue."""
+    def publish_many(self, events: Sequence[Event]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed() or not events:
+            return
+        loop.call_soon_threadsafe(self._offer, events)  # one wake of the loop, however many
+
+    def _offer(self, events: Sequence[Event]) -> None:
+        """On the loop: `events` to every subscriber's queue."""
         with self._lock:
             queues = list(self._queues)
         for queue in queues:
-            if queue.full():  # a client too slow to keep up loses its oldest events
-                queue.get_nowait()
-            queue.put_nowait(event)
+            for published in events:
+                if queue.full():  # a client too slow to keep up loses its oldest events
+                    queue.get_nowait()
+                queue.put_nowait(published)
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """The loop the subscribers run on (the server's), unless a live one is bound."""
@@ -150,8 +158,9 @@ def publish_on_commit(sessions: sessionmaker[Session], bus: EventBus) -> None:
 
     @event.listens_for(sessions, "after_commit")
     def _published(session: Session) -> None:
-        for queued in session.info.pop("events", []):
-            bus.publish(queued)
+        queued = session.info.pop("events", [])
+        if queued:
+            bus.publish_many(queued)
 
     @event.listens_for(sessions, "after_rollback")
     def _dropped(session: Session) -> None:

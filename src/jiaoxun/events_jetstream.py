@@ -6,6 +6,7 @@ window (a publish retried after a lost acknowledgement). Each process reads the 
 from the moment it starts, its own events included, so that every process's subscribers see
 every event once and all of them in the stream's one order; the ids it has handed on are
 remembered a while, and a repeat (an ordered consumer re-created after a gap) is dropped.
+The events published together (a commit's, an ingestion batch's moves) travel in one message.
 Why JetStream, not Redis Streams: see DESIGN notes in the README (measured by bench_bus).
 """
 
@@ -15,6 +16,8 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import nats
@@ -38,6 +41,9 @@ REMEMBERED = 100_000
 CONNECT_TIMEOUT_S = 5.0
 PUBLISH_TRIES = 5
 PUBLISH_TIMEOUT_S = 2.0
+#: events one message carries at most: an ingestion batch of thousands of moves goes in
+#: several (NATS takes a message of up to 1 MB by default; a move is about 250 bytes)
+EVENTS_PER_MESSAGE = 500
 
 
 class BusUnreachable(RuntimeError):
@@ -120,20 +126,35 @@ class JetStreamBus:
         return self._client
 
     def publish(self, event: Event) -> None:
+        self.publish_many((event,))
+
+    def publish_many(self, events: Sequence[Event]) -> None:
+        """`events` in messages of up to `EVENTS_PER_MESSAGE`: one event as itself, several as
+        ``{"events": [...]}``, named by the first one's id and their count."""
         loop = self._loop
         if loop is None or loop.is_closed() or self._js is None:
-            self._local.publish(event)  # not connected (yet, or any more): this process only
+            self._local.publish_many(events)  # not connected (yet, or any more): this process
             return
-        payload = json.dumps(event.as_json(), ensure_ascii=False, allow_nan=False).encode()
-        loop.call_soon_threadsafe(self._start_sending, event, payload)
+        messages = []
+        for start in range(0, len(events), EVENTS_PER_MESSAGE):
+            chunk = list(events[start : start + EVENTS_PER_MESSAGE])
+            body: Any = (
+                chunk[0].as_json() if len(chunk) == 1 else {"events": [e.as_json() for e in chunk]}
+            )
+            payload = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+            messages.append((chunk, payload))
+        loop.call_soon_threadsafe(self._start_sending, messages)
 
-    def _start_sending(self, event: Event, payload: bytes) -> None:
-        task = asyncio.create_task(self._send(event, payload))  # in the order published
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+    def _start_sending(self, messages: list[tuple[list[Event], bytes]]) -> None:
+        for chunk, payload in messages:
+            task = asyncio.create_task(self._send(chunk, payload))  # in the order published
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
 
-    async def _send(self, event: Event, payload: bytes) -> None:
-        headers = {"Nats-Msg-Id": event.id}
+    async def _send(self, chunk: list[Event], payload: bytes) -> None:
+        first = chunk[0]
+        name = first.id if len(chunk) == 1 else f"{first.id}+{len(chunk)}"
+        headers = {"Nats-Msg-Id": name}
         for attempt in range(PUBLISH_TRIES):
             js = self._js
             if js is None:
@@ -142,23 +163,30 @@ class JetStreamBus:
                 await js.publish(self._subject, payload, timeout=PUBLISH_TIMEOUT_S, headers=headers)
                 return
             except (NatsError, TimeoutError) as exc:
-                log.warning("event %s not yet on the bus (%s), try %d", event.id, exc, attempt + 1)
+                log.warning("events %s not yet on the bus (%s), try %d", name, exc, attempt + 1)
                 await asyncio.sleep(0.1 * 2**attempt)
         log.error(
-            "event %s %s/%s never reached the bus: this process's clients only",
-            event.id,
-            event.kind,
-            event.action,
+            "%d events from %s %s/%s never reached the bus: this process's clients only",
+            len(chunk),
+            first.id,
+            first.kind,
+            first.action,
         )
-        self._hand_on(event)
+        for event in chunk:
+            self._hand_on(event)
 
     async def _received(self, message: Msg) -> None:
         try:
-            event = Event.from_json(json.loads(message.data))
+            body = json.loads(message.data)
+            if not isinstance(body, dict):
+                raise TypeError(f"a message of {type(body).__name__}")
+            bodies = body.get("events", [body])
+            events = [Event.from_json(b) for b in bodies]
         except (ValueError, KeyError, TypeError):
             log.warning("a message on %s is no event: dropped", message.subject)
             return
-        self._hand_on(event)
+        for event in events:
+            self._hand_on(event)
 
     def _hand_on(self, event: Event) -> None:
         if event.id in self._seen:

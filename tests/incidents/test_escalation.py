@@ -10,7 +10,7 @@ import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +44,9 @@ class Heard:
 
     def publish(self, event: Event) -> None:
         self.events.append(event)
+
+    def publish_many(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
 
     def subscribe(self) -> None:
         raise NotImplementedError("nobody listens in these tests")

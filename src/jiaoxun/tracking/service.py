@@ -319,9 +319,7 @@ class Ingestor:
         self.stats.accepted += len(outcome.accepted)
         self.stats.batches += 1
         if outcome.accepted and not replay:
-            self._publish(outcome.accepted)
-            for event in announced(found):
-                self.bus.publish(event)
+            self.bus.publish_many([*self._moves(outcome.accepted), *announced(found)])
         return outcome
 
     def _persist(self, session: Session, fixes: Sequence[Fix], *, now: datetime) -> None:
@@ -395,24 +393,25 @@ class Ingestor:
         ]
         return self.duty.take(session, unit_fixes, now=now)
 
-    def _publish(self, fixes: Sequence[Fix]) -> None:
-        for device_id, fix in _latest_per_device(fixes).items():
-            self.bus.publish(
-                Event(
-                    "unit",
-                    "moved",
-                    {
-                        "device_id": device_id,
-                        "unit_id": self.unit_of.get(device_id),
-                        "lon": fix.lon,
-                        "lat": fix.lat,
-                        "at": fix.at.isoformat(),
-                        "speed_kph": fix.speed_kph,
-                        "course_deg": fix.course_deg,
-                        "on_road": fix.edge >= 0,
-                    },
-                )
+    def _moves(self, fixes: Sequence[Fix]) -> list[Event]:
+        """A "unit moved" per device, to its latest fix of the batch."""
+        return [
+            Event(
+                "unit",
+                "moved",
+                {
+                    "device_id": device_id,
+                    "unit_id": self.unit_of.get(device_id),
+                    "lon": fix.lon,
+                    "lat": fix.lat,
+                    "at": fix.at.isoformat(),
+                    "speed_kph": fix.speed_kph,
+                    "course_deg": fix.course_deg,
+                    "on_road": fix.edge >= 0,
+                },
             )
+            for device_id, fix in _latest_per_device(fixes).items()
+        ]
 
     # -- housekeeping -------------------------------------------------------------------------
 
@@ -424,12 +423,12 @@ class Ingestor:
             ).all()
             for device in silent:
                 device.online = False
-        for device in silent:
-            self.bus.publish(
-                Event(
-                    "device", "offline", {"device_id": device.device_id, "unit_id": device.unit_id}
-                )
-            )
+        self.bus.publish_many(
+            [
+                Event("device", "offline", {"device_id": d.device_id, "unit_id": d.unit_id})
+                for d in silent
+            ]
+        )
         return [d.device_id for d in silent]
 
     def purge(self, *, now: datetime, keep: timedelta, chunk: int = 10_000) -> int:
