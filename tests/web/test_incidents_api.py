@@ -203,6 +203,25 @@ def test_recommendations_read_the_fleet_as_rows_not_as_unit_objects(
     assert loaded == []
 
 
+def test_a_requests_token_and_its_user_are_read_in_one_query(
+    center: Center, incident: dict[str, Any]
+) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(center.engine, "before_cursor_execute", seen)
+    try:
+        reply = center.call("GET", f"/api/incidents/{incident['id']}")
+    finally:
+        event.remove(center.engine, "before_cursor_execute", seen)
+    assert reply.status_code == 200, reply.text
+    users = [s for s in statements if "app_user" in s]
+    assert len(users) == 1
+    assert "api_token" in users[0]
+
+
 def test_multi_point_dispatch_and_the_order_lifecycle(
     center: Center, incident: dict[str, Any]
 ) -> None:

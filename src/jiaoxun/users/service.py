@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from jiaoxun.audit.service import record
 from jiaoxun.city.models import Kiosk
@@ -249,7 +249,11 @@ def token_of(session: Session, token: str, *, now: datetime | None = None) -> Ap
     """The live token row of a bearer token, with its active user; `NotAuthenticated` when
     the token is unknown, expired or revoked, or its user disabled."""
     now = now or datetime.now(UTC)
-    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _sha256(token)))
+    row = session.scalar(  # the token and its user in one query: every request asks
+        select(ApiToken)
+        .where(ApiToken.token_sha256 == _sha256(token))
+        .options(joinedload(ApiToken.user))
+    )
     if row is None:
         raise NotAuthenticated("the bearer token is not valid")
     if row.revoked_at is not None:
