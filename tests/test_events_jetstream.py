@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import nats
 import pytest
@@ -17,13 +18,26 @@ async def _next(events: AsyncIterator[Event], timeout_s: float = 5.0) -> Event:
     return await asyncio.wait_for(anext(events), timeout_s)
 
 
-async def _two_processes_publishing(
-    url: str, name: str
-) -> tuple[list[Event], list[str], list[str]]:
+@asynccontextmanager
+async def _two_processes(url: str, name: str) -> AsyncIterator[tuple[JetStreamBus, JetStreamBus]]:
+    """The buses of two server processes on one stream, the stream deleted after."""
     a, b = JetStreamBus(url, name=name), JetStreamBus(url, name=name)
     await a.open()
     await b.open()
     try:
+        yield a, b
+    finally:
+        await a.close()
+        await b.close()
+        client = await nats.connect(url)
+        await client.jetstream().delete_stream(name)
+        await client.close()
+
+
+async def _two_processes_publishing(
+    url: str, name: str
+) -> tuple[list[Event], list[str], list[str]]:
+    async with _two_processes(url, name) as (a, b):
         with a.subscribe() as on_a, b.subscribe() as on_b:
             events = [Event("incident", "changed", {"n": n}) for n in range(60)]
 
@@ -43,12 +57,6 @@ async def _two_processes_publishing(
                 with pytest.raises(TimeoutError):
                     await _next(stream, timeout_s=0.5)  # no repeat comes after them
         return events, seen["a"], seen["b"]
-    finally:
-        await a.close()
-        await b.close()
-        client = await nats.connect(url)
-        await client.jetstream().delete_stream(name)
-        await client.close()
 
 
 def test_every_process_sees_every_event_once_and_all_in_one_order(nats_url: str) -> None:
@@ -64,10 +72,7 @@ def test_every_process_sees_every_event_once_and_all_in_one_order(nats_url: str)
 
 
 async def _a_batch_published(url: str, name: str) -> tuple[list[Event], list[str], int]:
-    a, b = JetStreamBus(url, name=name), JetStreamBus(url, name=name)
-    await a.open()
-    await b.open()
-    try:
+    async with _two_processes(url, name) as (a, b):
         with b.subscribe() as on_b:
             moves = [Event("unit", "moved", {"n": n}) for n in range(EVENTS_PER_MESSAGE * 2 + 7)]
             await asyncio.to_thread(a.publish_many, moves)  # as an ingestion batch's moves
@@ -83,12 +88,6 @@ async def _a_batch_published(url: str, name: str) -> tuple[list[Event], list[str
                 await _next(stream, timeout_s=0.5)
         info = await a.client.jetstream().stream_info(name)
         return [*moves, after], seen, info.state.messages
-    finally:
-        await a.close()
-        await b.close()
-        client = await nats.connect(url)
-        await client.jetstream().delete_stream(name)
-        await client.close()
 
 
 def test_events_published_together_travel_in_few_messages_and_arrive_each_once(
